@@ -1,0 +1,1 @@
+"""Backends: native, xen, vmi."""

@@ -1,0 +1,1 @@
+"""pvops: a laboratory for x86 paravirtualization."""
