@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -75,20 +76,16 @@ class TestBackends:
         assert sum(rows["xen"]["ops"].values()) == len(catalog())
 
 
-def test_console_script_runs() -> None:
-    """The installed `pvops` entry point works as a program."""
+def test_console_script_runs(tmp_path: Path) -> None:
+    """The installed `pvops` program reports errors without a traceback."""
+    program = Path(sys.executable).with_name("pvops")
     result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from pvops.cli import main; sys.exit(main())",
-            "ops",
-            "--backend",
-            "missing",
-        ],
+        [str(program), "ops", "--backend", "missing"],
         capture_output=True,
         text=True,
         check=False,
+        cwd=tmp_path,  # not the source tree: the installed package
     )
     assert result.returncode == 1
+    assert result.stderr.startswith("pvops: error: unknown backend 'missing'")
     assert "Traceback" not in result.stderr
