@@ -1,0 +1,1 @@
+"""The lab: the cost model, runs, and the head-to-head comparisons."""
