@@ -1,0 +1,1 @@
+"""Platforms: the devices around the CPU that a kernel talks to."""
