@@ -239,12 +239,12 @@ def vmi_flush_tlb_single(cpu: Cpu, addr: VirtAddr) -> None:
     raise OpNotModeledError("vmi", "mmu.flush_tlb_single", "a VMI ROM")
 
 
-def vmi_alloc_pt(cpu: Cpu, mm: VirtAddr, pfn: Pfn) -> None:
+def vmi_alloc_pt(cpu: Cpu, pfn: Pfn) -> None:
     """A frame becomes a page table."""
     raise OpNotModeledError("vmi", "mmu.alloc_pt", "a VMI ROM")
 
 
-def vmi_alloc_pd(cpu: Cpu, mm: VirtAddr, pfn: Pfn) -> None:
+def vmi_alloc_pd(cpu: Cpu, pfn: Pfn) -> None:
     """A frame becomes a page directory."""
     raise OpNotModeledError("vmi", "mmu.alloc_pd", "a VMI ROM")
 

@@ -349,9 +349,9 @@ class FlushTlbOthers(Protocol):
 
 
 class AllocPt(Protocol):
-    """Frame ``pfn`` is about to become a page table (or directory) of ``mm``."""
+    """Frame ``pfn`` is about to become a page table (or directory), as in 2.6.21."""
 
-    def __call__(self, cpu: Cpu, mm: VirtAddr, pfn: Pfn) -> None: ...
+    def __call__(self, cpu: Cpu, pfn: Pfn) -> None: ...
 
 
 class AllocPdClone(Protocol):
