@@ -52,12 +52,12 @@ def xen_flush_tlb_others(cpu: Cpu, cpumask: int, mm: VirtAddr, va: VirtAddr) -> 
     raise OpNotModeledError("xen", "mmu.flush_tlb_others", "the Xen hypervisor model")
 
 
-def xen_alloc_pt(cpu: Cpu, mm: VirtAddr, pfn: Pfn) -> None:
+def xen_alloc_pt(cpu: Cpu, pfn: Pfn) -> None:
     """A frame becomes a page table."""
     raise OpNotModeledError("xen", "mmu.alloc_pt", "the Xen hypervisor model")
 
 
-def xen_alloc_pd(cpu: Cpu, mm: VirtAddr, pfn: Pfn) -> None:
+def xen_alloc_pd(cpu: Cpu, pfn: Pfn) -> None:
     """A frame becomes a page directory."""
     raise OpNotModeledError("xen", "mmu.alloc_pd", "the Xen hypervisor model")
 
