@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 from fakecpu import FakeCpu
+
+from pvops.abi import GDT_ENTRY_LDT, GDT_ENTRY_TSS, TSS_ESP0_OFFSET
 from pvops.backends.native import cpu as ncpu
 from pvops.backends.native import irq as nirq
 from pvops.backends.native import lock as nlock
 from pvops.backends.native import mmu as nmmu
 from pvops.backends.native import time as ntime
 from pvops.backends.native.init import native_patch
-
-from pvops.abi import GDT_ENTRY_LDT, GDT_ENTRY_TSS, TSS_ESP0_OFFSET
 from pvops.hw import EFLAGS_IF, GuestDeadlock, GuestFault
 from pvops.ops import lookup, paravirt_nop
 from pvops.patching import (

@@ -8,7 +8,6 @@ hypervisor runs an unmodified kernel on.
 from __future__ import annotations
 
 from pvops.backends.native.boot import native_boot
-
 from pvops.registry import Backend
 
 BACKEND = Backend(

@@ -9,9 +9,9 @@ around it (``para_wrap``).  MSR and PMC access stay native, as in Linux.
 from __future__ import annotations
 
 import attrs
+
 from pvops.backends.vmi import calls
 from pvops.backends.vmi.boot import vmi_boot
-
 from pvops.ops import (
     PvApicOps,
     PvCpuOps,

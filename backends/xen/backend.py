@@ -11,9 +11,9 @@ Linux's Xen port left native stays native here (msr and tsc reads,
 from __future__ import annotations
 
 import attrs
+
 from pvops.backends.xen import cpu, irq, mmu, setup, time
 from pvops.backends.xen.boot import xen_boot
-
 from pvops.ops import (
     PvApicOps,
     PvCpuOps,
