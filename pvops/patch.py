@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 import attrs
 
-from pvops.hw import Cpu
 from pvops.ops.catalog import by_number
 from pvops.patching import PatchKind, PatchResult, PatchSite
 from pvops.registry import Backend, get_op
@@ -44,6 +44,12 @@ def nops(length: int) -> bytes:
         out += P6_NOPS[step]
         length -= step
     return bytes(out)
+
+
+class CodeMemory(Protocol):
+    """Where patched code is written: a running CPU, or an image being loaded."""
+
+    def write_virt(self, addr: VirtAddr, data: bytes) -> None: ...
 
 
 class PatchError(Exception):
@@ -108,7 +114,7 @@ def site_code(site: PatchSite, result: PatchResult) -> bytes | None:
 
 
 def apply_paravirt(
-    cpu: Cpu,
+    cpu: CodeMemory,
     records: Iterable[SiteRecord],
     backend: Backend,
     targets: Mapping[int, VirtAddr],

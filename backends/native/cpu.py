@@ -16,8 +16,9 @@ from pvops.abi import (
     GDT_ENTRY_TSS,
     IO_DELAY_PORT,
     TSS_ESP0_OFFSET,
+    TSS_ESP1_OFFSET,
 )
-from pvops.hw import CR4_PSE, EFLAGS_IOPL, VECTOR_GP, Cpu, GuestFault
+from pvops.hw import EFLAGS_IOPL, VECTOR_GP, Cpu, GuestFault
 from pvops.ops.signatures import CpuidResult, MsrRead
 from pvops.types import Msr, Selector, VirtAddr
 
@@ -191,8 +192,15 @@ def native_load_tls(cpu: Cpu, tls_array: VirtAddr, cpu_index: int) -> None:
 
 
 def native_load_esp0(cpu: Cpu, tss: VirtAddr, esp0: VirtAddr) -> None:
-    """Store the ring-0 stack pointer into the TSS."""
-    cpu.write_virt(VirtAddr(tss + TSS_ESP0_OFFSET), esp0.to_bytes(4, "little"))
+    """Store the kernel stack into the TSS as esp0 and esp1.
+
+    The same stack for ring 0 and ring 1: an interrupt from user mode
+    switches to the ring of its gate's code segment, which is the kernel's
+    ring (1 when a hypervisor deprivileges it), so both slots must hold it.
+    """
+    raw = esp0.to_bytes(4, "little")
+    cpu.write_virt(VirtAddr(tss + TSS_ESP0_OFFSET), raw)
+    cpu.write_virt(VirtAddr(tss + TSS_ESP1_OFFSET), raw)
 
 
 def native_set_iopl_mask(cpu: Cpu, mask: int) -> None:
@@ -208,8 +216,3 @@ def native_io_delay(cpu: Cpu) -> None:
 def native_iret(cpu: Cpu) -> None:
     """iret."""
     cpu.iret()
-
-
-def cr4_has_pse(cpu: Cpu) -> bool:
-    """Whether 4 MiB pages are enabled (used by the MMU ops' callers)."""
-    return bool(cpu.cr4 & CR4_PSE)
