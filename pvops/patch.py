@@ -101,7 +101,7 @@ def site_code(site: PatchSite, result: PatchResult) -> bytes | None:
         return None
     if result.kind is PatchKind.NOP:
         return nops(site.length)
-    if not result.code:
+    if not result.code and result.kind is not PatchKind.INLINE:  # inline b"": an identity
         msg = f"{site.name} at {site.address:#x}: a {result.kind.value} patch with no code"
         raise PatchError(msg)
     if len(result.code) > site.length:
@@ -135,6 +135,7 @@ def apply_paravirt(
             clobbers=record.clobbers,
             target=targets[record.op],
             impl=get_op(backend, spec),
+            native=get_op(backend, spec) is spec.default,
         )
         result = backend.init.patch(site)
         code = site_code(site, result)

@@ -50,6 +50,7 @@ class PatchSite:
     clobbers: int
     target: VirtAddr  # where the site's indirect call lands today
     impl: Callable[..., object]  # the callable in the backend's slot
+    native: bool = False  # whether that callable is the op's native default
 
 
 @attrs.frozen

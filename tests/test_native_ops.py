@@ -225,6 +225,26 @@ class TestNativePatch:
         )
         assert patch_default(other).code[0] == 0xE9
 
+    def test_identity_ops_patch_to_nothing(self) -> None:
+        """make_pte's argument is already its result in %eax: the site becomes nops."""
+        result = native_patch(_site("mmu.make_pte"))
+        assert (result.kind, result.code) == (PatchKind.INLINE, b"")
+
+    def test_replaced_op_is_called_not_inlined(self) -> None:
+        """A backend that keeps native_patch but replaces irq_disable gets a call to its op."""
+        spec = lookup("irq.irq_disable")
+        site = PatchSite(
+            VirtAddr(0x1000),
+            6,
+            spec.number,
+            spec.name,
+            CLBR_ANY,
+            VirtAddr(0x2000),
+            lambda cpu: None,
+            native=False,
+        )
+        assert native_patch(site).kind is PatchKind.CALL
+
     def test_call_refused_when_clobbers_do_not_allow_it(self) -> None:
         """A site allowing only %eax keeps its indirect call."""
         result = patch_call(_site("mmu.set_pte", clobbers=CLBR_EAX), VirtAddr(0x1000))
