@@ -188,7 +188,14 @@ def _site(name: str, length: int = 6, clobbers: int = CLBR_ANY) -> PatchSite:
     spec = lookup(name)
     impl = paravirt_nop if spec.default_is_nop else spec.default
     return PatchSite(
-        VirtAddr(0xC0100000), length, spec.number, name, clobbers, VirtAddr(0xC0010000), impl
+        VirtAddr(0xC0100000),
+        length,
+        spec.number,
+        name,
+        clobbers,
+        VirtAddr(0xC0010000),
+        impl,
+        native=impl is spec.default,
     )
 
 
