@@ -37,7 +37,7 @@ core = Extension(
     "pvops.cpu._core",
     sources=["cpu/_core.pyx"],
     include_dirs=["cpu"],
-    extra_compile_args=["-O0", "-g"] if DEBUG else ["-O2"],
+    extra_compile_args=["-O0", "-g"] if DEBUG else ["-O3", "-fno-semantic-interposition"],
     define_macros=[("CYTHON_TRACE_NOGIL", "1")] if DEBUG else [],
 )
 
@@ -48,6 +48,7 @@ setup(
         "pvops": ["py.typed"],
         "pvops.cpu": ["*.pyi", "*.pxd", "*.pxi", "*.h"],
         "pvops.guest": ["*.c", "*.h", "*.S", "*.ld", "**/*.c", "**/*.h", "**/*.S"],
+        "pvops.bench": ["loops/*.S", "programs/*.c", "programs/*.S", "programs/*.ld"],
     },
     ext_modules=cythonize(
         [core],
@@ -61,6 +62,8 @@ setup(
             "linetrace": DEBUG,
         },
         annotate=os.environ.get("PVOPS_CPU_ANNOTATE") == "1",
+        # pvops/cpu/_core.pxd (the declarations) is found through cpu/include.
+        include_path=["cpu/include", "cpu"],
     ),
     zip_safe=False,
 )

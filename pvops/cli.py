@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -139,6 +140,256 @@ def backends_command(*, as_json: bool) -> None:
         console().print(table)
     for name, why in errors.items():
         click.echo(f"pvops: warning: backend {name!r} failed to load: {why}", err=True)
+
+
+@cli.command("build")
+@click.option(
+    "--flavour",
+    "flavours",
+    multiple=True,
+    metavar="F",
+    help="A flavour to build (repeatable; default: all of them).",
+)
+@click.option("--src", type=click.Path(file_okay=False, path_type=Path), help="Kernel sources.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--force", is_flag=True, help="Rebuild even if cached.")
+def build_command(
+    flavours: tuple[str, ...], src: Path | None, out: Path | None, *, force: bool
+) -> None:
+    """Build the reference guest kernel in one or more flavours (cached by content)."""
+    from pvops.guest.build import FLAVOURS, BuildError, build  # noqa: PLC0415 - optional heavy
+
+    for flavour in flavours or FLAVOURS:
+        try:
+            target = None if out is None else out / f"{flavour}.elf"
+            if target is not None:
+                out.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+            path = build(flavour, src=src, out=target, force=force)
+        except BuildError as exc:
+            raise CliError(f"building {flavour}: {exc}") from None
+        click.echo(f"{flavour}: {path}")
+
+
+@cli.command("run")
+@click.option("--guest", required=True, metavar="FLAVOUR", help="Guest kernel flavour.")
+@click.option("--hv", default="native", show_default=True, help="Hypervisor model.")
+@click.option("--workload", required=True, metavar="W", help="Workload to run.")
+@click.option("--iterations", default=100, show_default=True, type=click.IntRange(0))
+@click.option("--no-patch", is_flag=True, help="Leave the patch sites as built.")
+@click.option("--force-load", is_flag=True, help="Skip the loader's version check.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--trace", "tracing", is_flag=True, help="Print every sensitive event (slow).")
+def run_command(
+    guest: str,
+    hv: str,
+    workload: str,
+    iterations: int,
+    *,
+    no_patch: bool,
+    force_load: bool,
+    as_json: bool,
+    tracing: bool,
+) -> None:
+    """Boot a guest flavour on a hypervisor model, run a workload, verify its checksum."""
+    from pvops.guest.build import FLAVOURS  # noqa: PLC0415
+    from pvops.guest.checksums import WORKLOADS  # noqa: PLC0415
+    from pvops.lab.run import run_workload  # noqa: PLC0415
+    from pvops.lab.trace import TraceEvent  # noqa: PLC0415
+    from pvops.platform.model import model_names  # noqa: PLC0415
+
+    _choose("guest flavour", guest, FLAVOURS)
+    _choose("hypervisor", hv, model_names())
+    _choose("workload", workload, WORKLOADS)
+
+    def show(event: TraceEvent) -> None:
+        click.echo(f"{event.index:>10}  {event.eip:08x}  cpl{event.cpl}  {event.text}")
+
+    result = run_workload(
+        guest,
+        hv,
+        workload,
+        iterations,
+        patch=not no_patch,
+        force=force_load,
+        tracer=show if tracing else None,
+    )
+    if as_json:
+        _emit_json(result.to_json())
+    else:
+        _show_run(result)
+    if not result.ok:
+        raise click.exceptions.Exit(1)
+
+
+def _choose(what: str, value: str, known: Iterable[str]) -> None:
+    options = sorted(known)
+    if value not in options:
+        raise CliError(f"unknown {what} {value!r} (known: {', '.join(options)})")
+
+
+def _show_run(result: Any) -> None:
+    table = Table(title=f"{result.guest} on {result.hv}: {result.workload} x{result.iterations}")
+    table.add_column("")
+    table.add_column("")
+    verdict = "[green]passed[/]" if result.ok else f"[red]{result.outcome}[/]: {result.reason}"
+    rows = [
+        ("result", verdict),
+        ("backend", result.backend or "-"),
+        ("guest instructions", f"{result.guest_instructions:,}"),
+        ("op calls", f"{sum(sum(v.values()) for v in result.dispatches.values()):,}"),
+        ("traps by vector", ", ".join(f"{v}: {n}" for v, n in result.traps.items()) or "-"),
+        ("tlb flushes / misses", f"{result.tlb_flushes:,} / {result.tlb_misses:,}"),
+        ("patch sites", ", ".join(f"{k} {v}" for k, v in result.patch_sites.items() if v) or "-"),
+        ("wall", f"{result.wall_s:.2f} s"),
+    ]
+    rows += [(k, f"{v:,}") for k, v in sorted(result.model_counts.items())]
+    for key, value in rows:
+        table.add_row(key, value)
+    out = console()
+    out.print(table)
+    if result.dispatches:
+        ops = Table(title="op calls (direct / indirect)")
+        for column in ("op", "direct", "indirect"):
+            ops.add_column(column)
+        for name, via in sorted(result.dispatches.items(), key=lambda kv: -sum(kv[1].values())):
+            ops.add_row(name, str(via.get("direct", 0)), str(via.get("indirect", 0)))
+        out.print(ops)
+    if result.last_state:
+        out.print(result.last_state, markup=False, highlight=False)
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [item for value in values for item in value.split(",") if item]
+
+
+@cli.command("compare")
+@click.option("--workloads", "workloads", multiple=True, metavar="W[,W]", help="Workloads.")
+@click.option("--hv", "hvs", multiple=True, metavar="HV[,HV]", help="Hypervisor models.")
+@click.option("--guests", "guests", multiple=True, metavar="F[,F]", help="Guest flavours.")
+@click.option("--iterations", default=200, show_default=True, type=click.IntRange(1))
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--cost", "cost_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--jobs", default=2, show_default=True, type=click.IntRange(1))
+def compare_command(
+    workloads: tuple[str, ...],
+    hvs: tuple[str, ...],
+    guests: tuple[str, ...],
+    iterations: int,
+    json_path: Path | None,
+    plot_path: Path | None,
+    cost_path: Path | None,
+    jobs: int,
+) -> None:
+    """Every design head to head: modeled cycles per iteration and overhead vs native."""
+    from rich.progress import Progress  # noqa: PLC0415
+
+    from pvops.guest.build import FLAVOURS  # noqa: PLC0415
+    from pvops.lab import compare as lab  # noqa: PLC0415
+    from pvops.lab.cost import CostError, CostModel, load_cost_model  # noqa: PLC0415
+    from pvops.platform.model import model_names  # noqa: PLC0415
+
+    chosen_workloads = _split(workloads) or list(lab.WORKLOADS)
+    for w in chosen_workloads:
+        _choose("workload", w, lab.WORKLOADS)
+    for g in _split(guests):
+        _choose("guest flavour", g, FLAVOURS)
+    for h in _split(hvs):
+        _choose("hypervisor", h, model_names())
+    pairs = [
+        (g, h)
+        for g, h in lab.DEFAULT_CELLS
+        if h in model_names()
+        and (not guests or g in _split(guests))
+        and (not hvs or h in _split(hvs))
+    ]
+    if guests or hvs:
+        pairs += [
+            (g, h)
+            for g in _split(guests) or FLAVOURS
+            for h in _split(hvs) or model_names()
+            if (g, h) not in pairs and (g, h) in lab.DEFAULT_CELLS
+        ]
+    if not pairs:
+        raise CliError("no (guest, hypervisor) cell matches those filters")
+    try:
+        model = load_cost_model(cost_path) if cost_path else CostModel()
+    except CostError as exc:
+        raise CliError(str(exc)) from None
+    cells = lab.with_baseline(lab.cells_for(pairs, chosen_workloads, iterations))
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("running cells", total=len(cells))
+        results = lab.compare(cells, model=model, jobs=jobs, progress=lambda _r: bar.advance(task))
+    _show_compare(results)
+    if json_path is not None:
+        json_path.write_text(json.dumps([r.to_json() for r in results], indent=2))
+        click.echo(f"wrote {json_path}")
+    if plot_path is not None:
+        from pvops.lab.plot import plot_compare  # noqa: PLC0415
+
+        plot_compare(results, plot_path)
+        click.echo(f"wrote {plot_path}")
+
+
+def _show_compare(results: Sequence[Any]) -> None:
+    table = Table(title="pvops compare: modeled cycles per iteration (overhead vs native@native)")
+    for column in (
+        "workload",
+        "guest@hv",
+        "backend",
+        "cycles/iter",
+        "overhead",
+        "op calls/iter",
+        "hypercalls/iter",
+        "traps+exits/iter",
+        "instr/iter",
+        "result",
+    ):
+        table.add_column(
+            column, justify="right" if "/" in column or column == "overhead" else "left"
+        )
+    for r in results:
+        counts = r.counts_per_iteration
+        calls = counts.get("call.direct", 0) + counts.get("call.indirect", 0)
+        hypercalls = sum(v for k, v in counts.items() if k.startswith("hypercall"))
+        traps = sum(v for k, v in counts.items() if k.startswith(("trap.", "exit.")))
+        table.add_row(
+            r.workload,
+            r.label,
+            r.backend or "-",
+            f"{r.modeled_cycles_per_iteration:,.0f}" if r.ok else "-",
+            f"{r.overhead_vs_native:.2f}x" if r.overhead_vs_native else "-",
+            f"{calls:,.1f}" if r.ok else "-",
+            f"{hypercalls:,.1f}" if r.ok else "-",
+            f"{traps:,.1f}" if r.ok else "-",
+            f"{counts.get('instruction', 0):,.0f}" if r.ok else "-",
+            "[green]ok[/]" if r.ok else f"[red]{r.outcome}[/] {r.reason}",
+        )
+    console().print(table)
+
+
+@cli.command("bench")
+@click.option("--repeats", default=5, show_default=True, type=click.IntRange(1))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bench_command(repeats: int, *, as_json: bool) -> None:
+    """Measure the core: MIPS, gate dispatch cost, and unicorn on the same code."""
+    from pvops.bench.build import ToolchainError  # noqa: PLC0415
+    from pvops.bench.core import BenchError, run_core_bench  # noqa: PLC0415
+
+    try:
+        figures = run_core_bench(repeats)
+    except (ToolchainError, BenchError) as exc:
+        raise CliError(str(exc)) from None
+    if as_json:
+        _emit_json(figures)
+        return
+    table = Table(title=f"pvops bench (medians of {repeats})")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in figures.items():
+        shown = f"{value * 1000:,.2f} ms" if key.endswith("_s") else f"{value:,.1f}"
+        table.add_row(key, shown)
+    console().print(table)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

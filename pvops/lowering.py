@@ -143,6 +143,7 @@ class DispatchTable:
     backend: Backend
     direct_returns: frozenset[int] = frozenset()
     calls: collections.Counter[tuple[str, str]] = attrs.field(factory=collections.Counter)
+    observer: Callable[[str, str], None] | None = None  # told (op, via) on every call
 
     def gate(self, number: int) -> PhysAddr:
         """Physical address of op ``number``'s gate."""
@@ -182,6 +183,8 @@ class DispatchTable:
         def slot(cpu: Any) -> None:
             via = "direct" if _return_address(cpu) in self.direct_returns else "indirect"
             calls[name, via] += 1
+            if self.observer is not None:
+                self.observer(name, via)
             marshal(cpu, op)
 
         slot.__qualname__ = f"gate[{name}]"

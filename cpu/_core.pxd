@@ -1,0 +1,42 @@
+# Public Cython declarations of pvops.cpu._core (the uvloop split: this
+# file declares, _core.pyx implements).  Code that writes compiled gate
+# slots does ``from pvops.cpu._core cimport CompiledSlot, Machine`` with
+# cpu/include on its Cython include path, where pvops/cpu/_core.pxd maps
+# here; setup.py builds the core with the same path.  A slot reads and
+# writes m.s (registers, regs[4] = ESP, ...).
+
+include "state.pxd"
+include "slot_api.pxi"
+
+
+cdef class Machine:
+    cdef CpuState *s
+    cdef readonly unsigned int memory_size
+    cdef readonly object host_error
+    cdef object _tables
+    cdef dict _port_hooks
+    cdef dict _int_hooks
+    cdef dict _watch_hooks
+    cdef object _gp_hook
+    cdef object _hlt_hook
+    cdef object __weakref__
+
+    # The run loop and its slow paths (implemented in _core.pyx).
+    cdef _raise_pending(self)
+    cdef _write_cr(self, int n, v)
+    cdef Seg *_seg(self, name) except NULL
+    cdef _gp_unless(self, bint ok)
+    cdef _install(self, int table, uint32_t k, slot)
+    cdef int _run(self, uint64_t budget) except -1
+    cdef int _slow_status(self, int st) except -3
+    cdef void _single_step(self) noexcept
+    cdef int _event(self, int vec, int code, int kind) except -3
+    cdef int _guest_fault(self, e) except -3
+    cdef int _call_hook(self, hook, tuple args, bint fault_at_insn) except -3
+    cdef int _gate(self, int table, int k) except -3
+
+
+cdef class CompiledSlot:
+    # Called with the machine when the guest executes the slot's gate; must
+    # not raise.  Returns SLOT_OK, SLOT_FAULT (after slot_fault()) or SLOT_STOP.
+    cdef int call(self, Machine m) noexcept

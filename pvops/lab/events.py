@@ -1,0 +1,74 @@
+"""From what a run counted to the events the cost model prices.
+
+The core counts instructions, traps by vector, TLB misses and the
+sensitive instructions it executed (by kind, whether guest code ran them or
+a native op performed them); the dispatch table counts op calls by how
+they arrived; hypervisor models count hypercalls, upcalls and exits.  This
+module names each of those an event of :mod:`pvops.lab.cost`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+
+from pvops.lab.run import RunResult
+
+SYSCALL_VECTOR = 0x80
+PAGE_FAULT_VECTOR = 14
+FIRST_EXTERNAL_VECTOR = 32
+
+# The core's names for sensitive instruction kinds -> cost-model events.
+SENSITIVE_EVENTS: Mapping[str, str] = {
+    "cli": "insn.cli",
+    "sti": "insn.sti",
+    "popf": "insn.popf",
+    "pushf": "insn.pushf",
+    "mov_cr3": "insn.mov_cr3",
+    "mov_cr": "insn.mov_cr",
+    "invlpg": "insn.invlpg",
+    "port_io": "insn.port_io",
+    "rdtsc": "insn.rdtsc",
+    "hlt": "insn.hlt",
+    "descriptor": "insn.descriptor",
+}
+
+
+def events(result: RunResult) -> dict[str, int]:
+    """The cost-model events of one run, with counts (zero counts left out)."""
+    counts: Counter[str] = Counter()
+    counts["instruction"] = result.guest_instructions
+    for via in result.dispatches.values():
+        counts["call.direct"] += via.get("direct", 0)
+        counts["call.indirect"] += via.get("indirect", 0)
+    for vector_text, n in result.traps.items():
+        vector = int(vector_text)
+        if vector == SYSCALL_VECTOR:
+            counts["trap.syscall"] += n
+        elif vector == PAGE_FAULT_VECTOR:
+            counts["trap.pagefault"] += n
+        elif vector >= FIRST_EXTERNAL_VECTOR:
+            counts["trap.interrupt"] += n
+        else:
+            counts["trap.exception"] += n
+    for kind, n in result.sensitive.items():
+        counts[SENSITIVE_EVENTS.get(kind, f"insn.{kind}")] += n
+    counts["tlb.miss"] += result.tlb_misses
+    counts["tlb.flush"] += result.tlb_flushes
+    for name, n in result.model_counts.items():
+        counts[name] += n
+    return {name: n for name, n in counts.items() if n}
+
+
+def per_iteration(
+    full: Mapping[str, int], base: Mapping[str, int], iterations: int
+) -> dict[str, float]:
+    """Events per iteration: the difference between a run of ``iterations`` and one of none."""
+    if iterations <= 0:
+        return {}
+    names = set(full) | set(base)
+    return {
+        name: (full.get(name, 0) - base.get(name, 0)) / iterations
+        for name in sorted(names)
+        if full.get(name, 0) != base.get(name, 0)
+    }

@@ -1,0 +1,46 @@
+"""Figures: the comparison as grouped bars, one group per workload."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib as mpl
+
+mpl.use("Agg")  # files only: no display is needed or wanted
+import matplotlib.pyplot as plt
+
+from pvops.lab.compare import CellResult
+
+
+def plot_compare(results: Sequence[CellResult], path: Path) -> Path:
+    """Grouped bars of modeled cycles per iteration (log scale), failed cells marked."""
+    workloads = list(dict.fromkeys(r.workload for r in results))
+    labels = list(dict.fromkeys(r.label for r in results))
+    by_key = {(r.workload, r.label): r for r in results}
+    fig, ax = plt.subplots(figsize=(max(8.0, 1.3 * len(workloads) * max(1, len(labels)) / 3), 5))
+    width = 0.8 / max(1, len(labels))
+    colors = plt.get_cmap("tab20")
+    for j, label in enumerate(labels):
+        xs, heights = [], []
+        for i, workload in enumerate(workloads):
+            r = by_key.get((workload, label))
+            if r is not None and r.ok and r.modeled_cycles_per_iteration:
+                xs.append(i + (j - (len(labels) - 1) / 2) * width)
+                heights.append(r.modeled_cycles_per_iteration)
+            elif r is not None and not r.ok:
+                x = i + (j - (len(labels) - 1) / 2) * width
+                ax.annotate("x", (x, 1), ha="center", va="bottom", color="red", fontsize=8)
+        ax.bar(xs, heights, width, label=label, color=colors(j % 20))
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(workloads)), workloads)
+    ax.set_ylabel("modeled cycles per iteration (log scale)")
+    ax.set_xlabel("workload (x: the cell failed or was refused)")
+    ax.set_title("pvops compare: guest flavour @ hypervisor")
+    ax.legend(fontsize=8, ncols=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.grid(axis="y", which="both", alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -1,0 +1,71 @@
+"""Bare metal: a PC with one CPU, and nothing between it and the kernel.
+
+The ``native``, ``vmi`` and ``pvops`` flavours boot here through the
+Multiboot entry. A pvops image also gets its ops table filled: every slot
+of ``pv_ops[]`` points at a gate of the native backend's dispatch table,
+and the patcher rewrites the call sites with the native backend's answers
+(unless asked not to, to measure the unpatched indirection).
+"""
+
+from __future__ import annotations
+
+from pvops.cpu import Machine
+from pvops.image import GuestImage
+from pvops.lowering import lower
+from pvops.ops.catalog import op_count
+from pvops.patch import apply_paravirt
+from pvops.patching import PatchKind
+from pvops.platform.model import MODELS, Session
+from pvops.platform.multiboot import ImageMemory, LoadError, multiboot_enter
+from pvops.platform.pc import PcPlatform
+from pvops.registry import REGISTRY
+from pvops.types import PhysAddr, VirtAddr
+
+PAGE_OFFSET = 0xC000_0000  # where the kernel maps physical memory
+GATE_BASE = PhysAddr(0xE0000)  # the PC's BIOS area: mapped by the kernel, never allocated
+OPS_SYMBOL = "pv_ops"
+
+
+class BareMetal:
+    """The ``native`` hypervisor model: no hypervisor at all."""
+
+    name = "native"
+
+    def boot(
+        self, image: GuestImage, *, cmdline: str, memory: int, patch: bool, force: bool
+    ) -> Session:
+        """Multiboot entry; for a pvops image, the native backend's ops and patches."""
+        del force  # bare metal has no version check to skip
+        machine = Machine(memory_size=memory)
+        pc = PcPlatform(bus=machine, clock=lambda: machine.instructions).attach()
+        multiboot_enter(machine, image, cmdline)
+        session = Session(machine, self.name, None, lambda: pc.console)
+        if OPS_SYMBOL in image.symbols:
+            fill_ops_table(session, image, "native", patch=patch)
+        return session
+
+
+def fill_ops_table(session: Session, image: GuestImage, backend_name: str, *, patch: bool) -> None:
+    """Point ``pv_ops[]`` at gates of ``backend_name`` and patch the sites."""
+    machine = session.machine
+    backend = REGISTRY.get(backend_name)
+    if GATE_BASE + op_count() * 32 > machine.memory_size:
+        msg = "no room for the ops table's gates"
+        raise LoadError(msg)
+    table = lower(machine, backend, GATE_BASE)
+    targets = table.targets(PAGE_OFFSET)
+    memory = ImageMemory(machine, image)
+    ops = image.symbol(OPS_SYMBOL)
+    for number, target in targets.items():
+        memory.write_virt(VirtAddr(ops + 4 * number), target.to_bytes(4, "little"))
+    session.table = table
+    session.backend = backend.name
+    if patch:
+        report = apply_paravirt(memory, image.sites, backend, targets)
+        table.note_patched_calls(
+            site.record.address + 5 for site in report.sites if site.result.kind is PatchKind.CALL
+        )
+        session.patch = report
+
+
+MODELS["native"] = BareMetal

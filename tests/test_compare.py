@@ -1,0 +1,106 @@
+"""pvops compare: cells measured, priced and compared; failures stay visible."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from pvops.cli import main
+from pvops.lab.compare import Cell, cells_for, compare, with_baseline
+from pvops.lab.cost import CostModel
+from pvops.ops import lookup
+from pvops.registry import REGISTRY
+from pvops.types import Pte, VirtAddr
+
+REQUIRED = {
+    "guest",
+    "hv",
+    "backend",
+    "workload",
+    "ok",
+    "iterations",
+    "modeled_cycles_per_iteration",
+    "overhead_vs_native",
+}
+
+
+@pytest.fixture(scope="module")
+def results() -> list:  # type: ignore[type-arg]
+    """native, pvops and vmi on bare metal for two workloads."""
+    cells = with_baseline(cells_for([("pvops", "native"), ("vmi", "native")], ["irq", "mmap"], 20))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return compare(cells, executor=pool)
+
+
+def test_every_cell_is_reported_with_its_numbers(results: list) -> None:  # type: ignore[type-arg]
+    """Each cell passes, has cycles per iteration, and native's overhead is exactly 1."""
+    assert len(results) == 6
+    for r in results:
+        assert r.ok, r.reason
+        assert r.modeled_cycles_per_iteration > 0
+        assert set(r.to_json()) >= REQUIRED
+    native = [r for r in results if (r.guest, r.hv) == ("native", "native")]
+    assert {r.overhead_vs_native for r in native} == {1.0}
+
+
+def test_cycles_are_the_priced_counts(results: list) -> None:  # type: ignore[type-arg]
+    """modeled cycles = sum of counts per iteration x cost, event by event."""
+    model = CostModel()
+    for r in results:
+        priced = sum(n * model.cost(e).cycles for e, n in r.counts_per_iteration.items())
+        assert r.modeled_cycles_per_iteration == pytest.approx(priced)
+
+
+def test_pvops_pays_for_its_calls_on_mmap(results: list) -> None:  # type: ignore[type-arg]
+    """mmap calls set_pte through the table under pvops: more than native, counted."""
+    by = {(r.guest, r.workload): r for r in results}
+    assert by["pvops", "mmap"].counts_per_iteration.get("call.direct", 0) > 0
+    assert by["pvops", "mmap"].overhead_vs_native > 1.0
+
+
+def test_broken_backend_cells_fail_not_vanish() -> None:
+    """With set_pte broken, the pvops cells are present, failed, with a reason."""
+
+    def lossy_set_pte(cpu: object, ptep: VirtAddr, pte: Pte) -> None:
+        del cpu, ptep, pte
+
+    cells = [Cell("pvops", "native", "pagefault", 10), Cell("native", "native", "pagefault", 10)]
+    with REGISTRY.override(lookup("mmu.set_pte"), lossy_set_pte), ThreadPoolExecutor(1) as pool:
+        results = compare(cells, executor=pool)
+    assert [r.guest for r in results] == ["pvops", "native"]
+    assert not results[0].ok
+    assert results[0].reason
+    assert results[0].modeled_cycles_per_iteration is None
+    assert results[1].ok
+
+
+def test_cli_writes_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--json carries every cell of the table; --plot writes a PNG."""
+    out, png = tmp_path / "c.json", tmp_path / "c.png"
+    code = main(
+        [
+            "compare",
+            "--workloads",
+            "compute",
+            "--guests",
+            "pvops",
+            "--hv",
+            "native",
+            "--iterations",
+            "5",
+            "--json",
+            str(out),
+            "--plot",
+            str(png),
+            "--jobs",
+            "1",
+        ]
+    )
+    assert code == 0
+    data = json.loads(out.read_text())
+    assert {(d["guest"], d["hv"]) for d in data} == {("pvops", "native"), ("native", "native")}
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "pvops@native" in capsys.readouterr().out
