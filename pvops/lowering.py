@@ -28,20 +28,20 @@ from pvops.registry import Backend, get_op
 from pvops.types import PhysAddr, VirtAddr
 
 ARG_REGISTERS = ("eax", "edx", "ecx")
+Slot = Callable[[Any], None]  # a Python gate slot: called with the machine
 GATE_STRIDE = 32  # the core's slot size: a VMI ROM call slot, a Xen hypercall stub
 
 
 class GateMachine(Cpu, Protocol):
     """A CPU with gate tables: what lowering needs from the core."""
 
-    def add_gate_table(self, base: int, slots: Sequence[object]) -> int: ...
+    def add_gate_table(self, base: int, slots: Sequence[Slot]) -> int: ...
 
-    def set_gate_slot(self, table: int, index: int, slot: object) -> None: ...
+    def set_gate_slot(self, table: int, index: int, slot: Slot) -> None: ...
 
     def gate_address(self, table: int, index: int) -> int: ...
 
 
-Slot = Callable[[Any], None]
 Marshaller = Callable[[Cpu, Callable[..., Any]], None]
 
 

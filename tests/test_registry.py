@@ -120,10 +120,10 @@ class TestDescribe:
         assert reports["cpu.read_msr"] is OpStatus.NATIVE_DEFAULT
         assert reports["cpu.io_delay"] is OpStatus.NOP
 
-    def test_undeclared_op_raises_a_clear_error(self) -> None:
-        """Calling a declared-but-unmodeled op says which model is missing."""
+    def test_xen_op_off_xen_says_what_it_needs(self) -> None:
+        """A xen op called on a CPU with no Xen domain names the op and what is missing."""
         xen = REGISTRY.get("xen")
-        with pytest.raises(NotImplementedError, match=r"xen: op irq\.irq_disable needs"):
+        with pytest.raises(RuntimeError, match=r"xen: op irq\.irq_disable needs a CPU running"):
             xen.irq.irq_disable(object())  # type: ignore[arg-type]
 
 

@@ -1,42 +1,81 @@
-"""Xen irq ops: interrupts masked through the vcpu_info upcall mask, no hypercall."""
+"""Xen irq ops: interrupts masked through the vcpu_info upcall mask, no hypercall.
+
+X:1100 The guest's interrupt flag is one byte, ``evtchn_upcall_mask`` in
+vCPU 0's vcpu_info (Linux 2.6.23 ``arch/i386/xen/enlighten.c``): disabling
+is a store, and so is enabling, followed by a check of
+``evtchn_upcall_pending``: an event that arrived while masked is delivered
+at once by making any hypercall (``force_evtchn_callback`` uses
+``xen_version``), because Xen delivers pending events on its way back to
+the guest.  Halting is ``sched_op(block)``, which also unmasks.
+"""
 
 from __future__ import annotations
 
-from pvops.hw import Cpu
-from pvops.pending import OpNotModeledError
+from pvops.backends.xen.models import events
+from pvops.backends.xen.models.abi import SCHEDOP_BLOCK
+from pvops.backends.xen.xen_ops import domain_of, hypercall
+from pvops.hw import EFLAGS_IF, Cpu
 from pvops.types import IrqFlags
 
 
+def _force_evtchn_callback(cpu: Cpu) -> None:
+    xen, _ = domain_of(cpu, "irq")
+    hypercall(xen, cpu, "xen_version", 0, 0)
+
+
 def xen_init_IRQ(cpu: Cpu) -> None:  # noqa: N802 - Linux's name
-    """Set up the interrupt controller."""
-    raise OpNotModeledError("xen", "irq.init_IRQ", "the Xen hypervisor model")
+    """No PIC to program: event channels are bound as devices ask (the timer in time_init)."""
+    domain_of(cpu, "irq.init_IRQ")
 
 
 def xen_save_fl(cpu: Cpu) -> IrqFlags:
-    """Return the (virtual) EFLAGS."""
-    raise OpNotModeledError("xen", "irq.save_fl", "the Xen hypervisor model")
+    """IF is the inverse of the upcall mask."""
+    xen, dom = domain_of(cpu, "irq.save_fl")
+    return IrqFlags(0 if events.upcall_mask(xen, dom) else EFLAGS_IF)
 
 
 def xen_restore_fl(cpu: Cpu, flags: IrqFlags) -> None:
-    """Restore IF from save_fl."""
-    raise OpNotModeledError("xen", "irq.restore_fl", "the Xen hypervisor model")
+    """Set the mask from IF; unmasking with an event pending delivers it now."""
+    xen, dom = domain_of(cpu, "irq.restore_fl")
+    enable = bool(flags & EFLAGS_IF)
+    events.set_upcall_mask(xen, dom, masked=not enable)
+    if enable and events.upcall_pending(xen, dom):
+        _force_evtchn_callback(cpu)
 
 
 def xen_irq_disable(cpu: Cpu) -> None:
-    """Mask interrupts."""
-    raise OpNotModeledError("xen", "irq.irq_disable", "the Xen hypervisor model")
+    """Mask event delivery (one store)."""
+    xen, dom = domain_of(cpu, "irq.irq_disable")
+    events.set_upcall_mask(xen, dom, masked=True)
 
 
 def xen_irq_enable(cpu: Cpu) -> None:
-    """Unmask interrupts."""
-    raise OpNotModeledError("xen", "irq.irq_enable", "the Xen hypervisor model")
+    """Unmask event delivery, and take a pending event now."""
+    xen, dom = domain_of(cpu, "irq.irq_enable")
+    events.set_upcall_mask(xen, dom, masked=False)
+    if events.upcall_pending(xen, dom):
+        _force_evtchn_callback(cpu)
+
+
+def _block(cpu: Cpu, op: str) -> None:
+    xen, _ = domain_of(cpu, op)
+    if xen.abi.major < 3:
+        hypercall(xen, cpu, "sched_op", SCHEDOP_BLOCK)
+    else:
+        hypercall(
+            xen,
+            cpu,
+            "sched_op_compat" if xen.abi.number("sched_op_compat") else "sched_op",
+            SCHEDOP_BLOCK,
+            0,
+        )
 
 
 def xen_safe_halt(cpu: Cpu) -> None:
-    """Enable interrupts and halt, atomically."""
-    raise OpNotModeledError("xen", "irq.safe_halt", "the Xen hypervisor model")
+    """Block until an event (block unmasks events atomically, like sti; hlt)."""
+    _block(cpu, "irq.safe_halt")
 
 
 def xen_halt(cpu: Cpu) -> None:
-    """Halt until an interrupt."""
-    raise OpNotModeledError("xen", "irq.halt", "the Xen hypervisor model")
+    """Block until an event."""
+    _block(cpu, "irq.halt")

@@ -52,7 +52,10 @@ def make_cases(seed: int, count: int, budget: int) -> list[str]:
 def run_child(lines: list[str], timeout: float) -> tuple[int, list[str], str]:
     """Run the cases; (return code, output lines, stderr)."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")])
+    # No empty entry: it would put the working directory, maybe the source
+    # tree (whose pvops has no compiled core), ahead of the installed package.
+    extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE), *extra])
     try:
         proc = subprocess.run(
             [sys.executable, str(CHILD)],
@@ -61,6 +64,7 @@ def run_child(lines: list[str], timeout: float) -> tuple[int, list[str], str]:
             text=True,
             timeout=timeout,
             env=env,
+            cwd=HERE,
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
