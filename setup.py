@@ -49,6 +49,7 @@ setup(
         "pvops.cpu": ["*.pyi", "*.pxd", "*.pxi", "*.h"],
         "pvops.guest": ["*.c", "*.h", "*.S", "*.ld", "**/*.c", "**/*.h", "**/*.S"],
         "pvops.bench": ["loops/*.S", "programs/*.c", "programs/*.S", "programs/*.ld"],
+        "pvops.backends.vmi": ["roms/*.S", "roms/*.h", "roms/*.ld", "README.md"],
     },
     ext_modules=cythonize(
         [core],

@@ -144,8 +144,21 @@ def run_workload(
     except (BuildError, ImageError, LoadError) as exc:
         result.reason = str(exc)
         return result
+    finish(session, result, budget=budget, tracer=tracer)
+    result.wall_s = time.perf_counter() - started
+    return result
+
+
+def finish(
+    session: Session,
+    result: RunResult,
+    *,
+    budget: int | None = None,
+    tracer: Callable[[TraceEvent], None] | None = None,
+) -> RunResult:
+    """Run a booted session to its end (or its budget), then collect and verify into ``result``."""
     result.backend = session.backend
-    left = budget if budget is not None else BASE_BUDGET + BUDGET_PER_ITERATION * iterations
+    left = budget if budget is not None else BASE_BUDGET + BUDGET_PER_ITERATION * result.iterations
     stop = StopReason.BUDGET
     if tracer is not None:
         stop = trace(session, left, tracer)
@@ -156,7 +169,6 @@ def run_workload(
         left -= max(1, session.machine.instructions - before)
         if stop is not StopReason.BUDGET:
             break
-    result.wall_s = time.perf_counter() - started
     _collect(result, session)
     _verify(result, stop, session)
     return result

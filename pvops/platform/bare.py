@@ -23,13 +23,23 @@ from pvops.types import PhysAddr, VirtAddr
 
 PAGE_OFFSET = 0xC000_0000  # where the kernel maps physical memory
 GATE_BASE = PhysAddr(0xE0000)  # the PC's BIOS area: mapped by the kernel, never allocated
+OPTION_ROM_BASE = PhysAddr(0xC0000)  # where a VMI ROM goes: the start of the kernel's probe window
 OPS_SYMBOL = "pv_ops"
 
 
 class BareMetal:
-    """The ``native`` hypervisor model: no hypervisor at all."""
+    """The ``native`` hypervisor model: no hypervisor at all.
+
+    Args:
+        option_rom: an option ROM image (a VMI ROM) to map at physical
+            0xC0000 before the kernel starts, as a BIOS leaves one; the
+            kernel's direct map covers it.
+    """
 
     name = "native"
+
+    def __init__(self, option_rom: bytes | None = None) -> None:
+        self.option_rom = option_rom
 
     def boot(
         self, image: GuestImage, *, cmdline: str, memory: int, patch: bool, force: bool
@@ -39,6 +49,11 @@ class BareMetal:
         machine = Machine(memory_size=memory)
         pc = PcPlatform(bus=machine, clock=lambda: machine.instructions).attach()
         multiboot_enter(machine, image, cmdline)
+        if self.option_rom is not None:
+            if OPTION_ROM_BASE + len(self.option_rom) > GATE_BASE:
+                msg = f"option ROM of {len(self.option_rom)} bytes overflows 0xC0000-0xE0000"
+                raise LoadError(msg)
+            machine.write(OPTION_ROM_BASE, self.option_rom)
         session = Session(machine, self.name, None, lambda: pc.console)
         if OPS_SYMBOL in image.symbols:
             fill_ops_table(session, image, "native", patch=patch)

@@ -5,7 +5,7 @@ A development aid, not a test (committed tests must not need qemu)::
     python tests/guest/qemu_check.py [iterations]
 
 Runs native, pvops and vmi (without a ROM, and with the native test ROM of
-data/native_vmi_rom.S) under ``qemu-system-i386 -kernel`` and compares each
+the native ROM of pvops.backends.vmi) under ``qemu-system-i386 -kernel`` and compares each
 ``PVOPS-RESULT`` line with :func:`pvops.guest.expected_checksum`.
 """
 
@@ -24,15 +24,11 @@ HERE = Path(__file__).resolve().parent
 
 
 def build_rom(tmp: Path) -> Path:
-    """Assemble the native test VMI ROM and fix its checksum."""
-    obj, rom = tmp / "rom.o", tmp / "rom.bin"
-    subprocess.run(
-        ["gcc", "-m32", "-c", str(HERE / "data" / "native_vmi_rom.S"), "-o", str(obj)], check=True
-    )
-    subprocess.run(["objcopy", "-O", "binary", "-j", ".text", str(obj), str(rom)], check=True)
-    data = bytearray(rom.read_bytes())
-    data[7] = -sum(data) & 0xFF
-    rom.write_bytes(bytes(data))
+    """The native VMI ROM (pvops.backends.vmi), written where qemu can read it."""
+    from pvops.backends.vmi.rom import build_rom as build_vmi_rom
+
+    rom = tmp / "rom.bin"
+    rom.write_bytes(build_vmi_rom("native"))
     return rom
 
 

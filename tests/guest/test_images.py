@@ -45,10 +45,10 @@ VMI_NATIVE = {
     33: bytes.fromhex("cf"),  # IRET
     35: bytes.fromhex("f4"),  # Halt
     38: bytes.fromhex("8902"),  # SetPxE: mov %eax,(%edx)
-    43: b"",  # AllocatePage: nothing on bare metal
-    44: b"",  # ReleasePage
-    45: bytes.fromhex("0f0138"),  # InvalPage: invlpg (%eax)
-    46: bytes.fromhex("0f20d90f22d9"),  # FlushTLB: cr3 reload through ecx
+    44: b"",  # AllocatePage: nothing on bare metal
+    45: b"",  # ReleasePage
+    46: bytes.fromhex("0f0138"),  # InvalPage: invlpg (%eax)
+    47: bytes.fromhex("0f20d90f22d9"),  # FlushTLB: cr3 reload through ecx
     73: b"",  # SetLazyMode
 }
 

@@ -39,10 +39,10 @@
 #define VMI_CALL_IRET 33
 #define VMI_CALL_Halt 35
 #define VMI_CALL_SetPxE 38
-#define VMI_CALL_AllocatePage 43
-#define VMI_CALL_ReleasePage 44
-#define VMI_CALL_InvalPage 45
-#define VMI_CALL_FlushTLB 46
+#define VMI_CALL_AllocatePage 44
+#define VMI_CALL_ReleasePage 45
+#define VMI_CALL_InvalPage 46
+#define VMI_CALL_FlushTLB 47
 #define VMI_CALL_SetLazyMode 73
 
 #define VMI_PAGE_PT 1

@@ -93,6 +93,33 @@ static void put_rel32(u8 *site, u8 opcode, u32 target)
  * JUMP_REL -> jmp rel32, NOP -> all NOPs, NONE -> keep the native bytes.
  * The rest of the site is NOP-filled (single-byte NOPs: patched sites are
  * rare enough that their padding does not matter). */
+/* V:045 Pad with as few NOP instructions as possible (the P6 long NOPs, as
+ * Linux's add_nops): a NOP-relocated site then costs one instruction, not
+ * one per byte, so a ROM that blanks a site is as cheap as the blank. */
+static const u8 p6_nops[9][8] = {
+	{0},
+	{0x90},
+	{0x66, 0x90},
+	{0x0f, 0x1f, 0x00},
+	{0x0f, 0x1f, 0x40, 0x00},
+	{0x0f, 0x1f, 0x44, 0x00, 0x00},
+	{0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
+	{0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
+	{0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+};
+
+static void add_nops(u8 *p, u32 len)
+{
+	while (len > 0) {
+		u32 n = len > 8 ? 8 : len;
+
+		for (u32 i = 0; i < n; i++)
+			p[i] = p6_nops[n][i];
+		p += n;
+		len -= n;
+	}
+}
+
 static int patch_site(const struct vmi_annotation *a, struct vmi_relocation_info r)
 {
 	u8 *site = (u8 *)a->site;
@@ -119,8 +146,7 @@ static int patch_site(const struct vmi_annotation *a, struct vmi_relocation_info
 	}
 	if (a->len < used)
 		return -1;
-	for (u32 i = used; i < a->len; i++)
-		site[i] = 0x90;
+	add_nops(site + used, a->len - used);
 	return 1;
 }
 
