@@ -242,7 +242,12 @@ def _show_run(result: Any) -> None:
         ("patch sites", ", ".join(f"{k} {v}" for k, v in result.patch_sites.items() if v) or "-"),
         ("wall", f"{result.wall_s:.2f} s"),
     ]
-    rows += [(k, f"{v:,}") for k, v in sorted(result.model_counts.items())]
+    if result.hypercalls:
+        rows.append(("hypercalls", ", ".join(f"{k} {v:,}" for k, v in result.hypercalls.items())))
+    if result.exits:
+        rows.append(("exits", ", ".join(f"{k} {v:,}" for k, v in result.exits.items())))
+    if result.upcalls:
+        rows.append(("upcalls", f"{result.upcalls:,}"))
     for key, value in rows:
         table.add_row(key, value)
     out = console()

@@ -55,8 +55,11 @@ def events(result: RunResult) -> dict[str, int]:
         counts[SENSITIVE_EVENTS.get(kind, f"insn.{kind}")] += n
     counts["tlb.miss"] += result.tlb_misses
     counts["tlb.flush"] += result.tlb_flushes
-    for name, n in result.model_counts.items():
-        counts[name] += n
+    counts["hypercall"] += sum(result.hypercalls.values())
+    counts["hypercall.mmu_entry"] += result.mmu_entries
+    counts["upcall"] += result.upcalls
+    for reason, n in result.exits.items():
+        counts[f"exit.{reason}"] += n
     return {name: n for name, n in counts.items() if n}
 
 

@@ -49,7 +49,10 @@ class RunResult:
     page_walks: int = 0
     sensitive: dict[str, int] = attrs.field(factory=dict)  # sensitive instructions by kind
     patch_sites: dict[str, int] = attrs.field(factory=dict)
-    model_counts: dict[str, int] = attrs.field(factory=dict)
+    hypercalls: dict[str, int] = attrs.field(factory=dict)  # by name
+    exits: dict[str, int] = attrs.field(factory=dict)  # by reason
+    upcalls: int = 0
+    mmu_entries: int = 0  # page-table updates a hypervisor validated
     wall_s: float = 0.0
     console: str = ""
     last_state: str = ""
@@ -77,7 +80,11 @@ def _collect(result: RunResult, session: Session) -> None:
         result.dispatches = session.table.counts()
     if session.patch is not None:
         result.patch_sites = session.patch.outcomes
-    result.model_counts = dict(session.model_counts())
+    stats = session.stats()
+    result.hypercalls = dict(stats.hypercalls)
+    result.exits = dict(stats.exits)
+    result.upcalls = stats.upcalls
+    result.mmu_entries = stats.mmu_entries
     result.console = session.console()
 
 

@@ -14,6 +14,7 @@ instruction, the model's console, and the counts the model keeps.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Protocol
 
@@ -32,6 +33,16 @@ class LoadRefused(Exception):  # noqa: N818 - the loader's verdict, not a host e
 
 
 @attrs.define
+class ModelStats:
+    """What a hypervisor model counted: the events the CPU cannot see."""
+
+    hypercalls: dict[str, int] = attrs.field(factory=dict)  # by hypercall name
+    exits: dict[str, int] = attrs.field(factory=dict)  # VM exits by reason (io, cr, ...)
+    upcalls: int = 0  # event deliveries into the guest (Xen's upcall callback)
+    mmu_entries: int = 0  # page-table updates the hypervisor validated
+
+
+@attrs.define
 class Session:
     """One booted guest on one hypervisor model."""
 
@@ -41,7 +52,7 @@ class Session:
     console: Callable[[], str]
     table: DispatchTable | None = None
     patch: PatchReport | None = None
-    model_counts: Callable[[], dict[str, int]] = dict
+    stats: Callable[[], ModelStats] = ModelStats
 
     def run(self, budget: int) -> StopReason:
         """Run until the guest halts for good, faults beyond repair, or spends ``budget``."""
@@ -85,5 +96,10 @@ def model_names() -> list[str]:
     return sorted(MODELS)
 
 
+MODEL_MODULES = ("pvops.platform.bare",)
+"""Modules that register hypervisor models in :data:`MODELS` when imported."""
+
+
 def _load_models() -> None:
-    from pvops.platform import bare  # noqa: F401, PLC0415 - registers itself
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
