@@ -50,6 +50,7 @@ setup(
         "pvops.guest": ["*.c", "*.h", "*.S", "*.ld", "**/*.c", "**/*.h", "**/*.S"],
         "pvops.bench": ["loops/*.S", "programs/*.c", "programs/*.S", "programs/*.ld"],
         "pvops.backends.vmi": ["roms/*.S", "roms/*.h", "roms/*.ld", "README.md"],
+        "pvops.bootmod": ["sources/*.c", "sources/*.h"],
     },
     ext_modules=cythonize(
         [core],

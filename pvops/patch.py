@@ -113,29 +113,41 @@ def site_code(site: PatchSite, result: PatchResult) -> bytes | None:
     return result.code + nops(site.length - len(result.code))
 
 
+def guest_code(*args: object) -> None:
+    """Stands in the patcher's view for an op replaced by guest code (a boot module)."""
+    del args
+    msg = "this op is guest code loaded at boot; the host never calls it"
+    raise RuntimeError(msg)
+
+
 def apply_paravirt(
     cpu: CodeMemory,
     records: Iterable[SiteRecord],
     backend: Backend,
     targets: Mapping[int, VirtAddr],
+    replaced: Mapping[int, VirtAddr] | None = None,
 ) -> PatchReport:
     """Patch every site for ``backend``; ``targets`` maps op numbers to where calls land.
 
     ``targets`` is where the kernel's ops table points for each op (a gate
     address), i.e. where a direct call or jump written into a site goes.
+    ``replaced`` maps ops that a boot module took over to the module's
+    functions: their sites get direct calls there, whatever the backend.
     """
+    replaced = replaced or {}
     report = PatchReport()
     for record in records:
         spec = by_number(record.op)
+        impl = guest_code if record.op in replaced else get_op(backend, spec)
         site = PatchSite(
             address=record.address,
             length=record.length,
             op=record.op,
             name=spec.name,
             clobbers=record.clobbers,
-            target=targets[record.op],
-            impl=get_op(backend, spec),
-            native=get_op(backend, spec) is spec.default,
+            target=replaced.get(record.op, targets[record.op]),
+            impl=impl,
+            native=impl is spec.default,
         )
         result = backend.init.patch(site)
         code = site_code(site, result)

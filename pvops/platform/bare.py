@@ -9,6 +9,9 @@ and the patcher rewrites the call sites with the native backend's answers
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from pvops.bootmod import BootModule
 from pvops.cpu import Machine
 from pvops.image import GuestImage
 from pvops.lowering import lower
@@ -34,12 +37,17 @@ class BareMetal:
         option_rom: an option ROM image (a VMI ROM) to map at physical
             0xC0000 before the kernel starts, as a BIOS leaves one; the
             kernel's direct map covers it.
+        boot_modules: modules of replacement ops handed to a pvops kernel
+            at boot (:mod:`pvops.bootmod`); loaded where each was linked.
     """
 
     name = "native"
 
-    def __init__(self, option_rom: bytes | None = None) -> None:
+    def __init__(
+        self, option_rom: bytes | None = None, boot_modules: Sequence[BootModule] = ()
+    ) -> None:
         self.option_rom = option_rom
+        self.boot_modules = tuple(boot_modules)
 
     def boot(
         self, image: GuestImage, *, cmdline: str, memory: int, patch: bool, force: bool
@@ -55,13 +63,30 @@ class BareMetal:
                 raise LoadError(msg)
             machine.write(OPTION_ROM_BASE, self.option_rom)
         session = Session(machine, self.name, None, lambda: pc.console)
+        for module in self.boot_modules:
+            load_module(machine, module)
         if OPS_SYMBOL in image.symbols:
-            fill_ops_table(session, image, "native", patch=patch)
+            fill_ops_table(session, image, "native", patch=patch, modules=self.boot_modules)
         return session
 
 
-def fill_ops_table(session: Session, image: GuestImage, backend_name: str, *, patch: bool) -> None:
-    """Point ``pv_ops[]`` at gates of ``backend_name`` and patch the sites."""
+def load_module(machine: Machine, module: BootModule) -> None:
+    """Copy a boot module to its physical base, below the option-ROM window."""
+    if module.base + len(module.code) > OPTION_ROM_BASE:
+        msg = f"boot module {module.name} at {module.base:#x} overlaps the option-ROM area"
+        raise LoadError(msg)
+    machine.write(module.base, module.code)
+
+
+def fill_ops_table(
+    session: Session,
+    image: GuestImage,
+    backend_name: str,
+    *,
+    patch: bool,
+    modules: Sequence[BootModule] = (),
+) -> None:
+    """Point ``pv_ops[]`` at gates of ``backend_name`` (or a module's code) and patch the sites."""
     machine = session.machine
     backend = REGISTRY.get(backend_name)
     if GATE_BASE + op_count() * 32 > machine.memory_size:
@@ -71,12 +96,13 @@ def fill_ops_table(session: Session, image: GuestImage, backend_name: str, *, pa
     targets = table.targets(PAGE_OFFSET)
     memory = ImageMemory(machine, image)
     ops = image.symbol(OPS_SYMBOL)
-    for number, target in targets.items():
+    replaced = {n: addr for module in modules for n, addr in module.numbers.items()}
+    for number, target in {**targets, **replaced}.items():
         memory.write_virt(VirtAddr(ops + 4 * number), target.to_bytes(4, "little"))
     session.table = table
     session.backend = backend.name
     if patch:
-        report = apply_paravirt(memory, image.sites, backend, targets)
+        report = apply_paravirt(memory, image.sites, backend, targets, replaced)
         table.note_patched_calls(
             site.record.address + 5 for site in report.sites if site.result.kind is PatchKind.CALL
         )
