@@ -336,6 +336,50 @@ def compare_command(
         click.echo(f"wrote {plot_path}")
 
 
+@cli.command("matrix")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of cells.")
+@click.option("--force-load", is_flag=True, help="Skip the loaders' version checks.")
+@click.option("--jobs", default=2, show_default=True, type=click.IntRange(1))
+def matrix_command(*, as_json: bool, force_load: bool, jobs: int) -> None:
+    """Every guest flavour on every hypervisor model: refused, passed or failed."""
+    from rich.progress import Progress  # noqa: PLC0415
+
+    from pvops.guest.build import FLAVOURS  # noqa: PLC0415
+    from pvops.lab.matrix import matrix  # noqa: PLC0415
+    from pvops.platform.model import model_names  # noqa: PLC0415
+
+    hvs = model_names()
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("booting cells", total=len(FLAVOURS) * len(hvs))
+        results = matrix(hvs, force=force_load, jobs=jobs, progress=lambda _r: bar.advance(task))
+    if as_json:
+        _emit_json([r.to_json() for r in results])
+        return
+    style = {
+        "passed": "[green]passed[/]",
+        "refused": "[yellow]refused[/]",
+        "failed": "[red]failed[/]",
+    }
+    grid = Table(title="pvops matrix: guest flavour (rows) on hypervisor model (columns)")
+    grid.add_column("guest")
+    for hv in hvs:
+        grid.add_column(hv)
+    notes: list[str] = []
+    for guest in FLAVOURS:
+        cells = []
+        for r in (r for r in results if r.guest == guest):
+            mark = ""
+            if r.reason:
+                notes.append(f"[{len(notes) + 1}] {r.guest} on {r.hv}: {r.reason}")
+                mark = f" [{len(notes)}]"
+            cells.append(style[r.outcome] + mark)
+        grid.add_row(guest, *cells)
+    out = console()
+    out.print(grid)
+    for note in notes:
+        out.print(note, markup=False, highlight=False)
+
+
 def _show_compare(results: Sequence[Any]) -> None:
     table = Table(title="pvops compare: modeled cycles per iteration (overhead vs native@native)")
     for column in (

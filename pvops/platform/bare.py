@@ -18,8 +18,14 @@ from pvops.lowering import lower
 from pvops.ops.catalog import op_count
 from pvops.patch import apply_paravirt
 from pvops.patching import PatchKind
-from pvops.platform.model import MODELS, Session
-from pvops.platform.multiboot import ImageMemory, LoadError, multiboot_enter
+from pvops.platform.model import MODELS, LoadRefused, Session
+from pvops.platform.multiboot import (
+    NO_HEADER,
+    ImageMemory,
+    LoadError,
+    has_multiboot_header,
+    multiboot_enter,
+)
 from pvops.platform.pc import PcPlatform
 from pvops.registry import REGISTRY
 from pvops.types import PhysAddr, VirtAddr
@@ -53,7 +59,10 @@ class BareMetal:
         self, image: GuestImage, *, cmdline: str, memory: int, patch: bool, force: bool
     ) -> Session:
         """Multiboot entry; for a pvops image, the native backend's ops and patches."""
-        del force  # bare metal has no version check to skip
+        # A boot loader's only check is the Multiboot header; forcing skips it,
+        # and the kernel is entered at its ELF entry to fail for real.
+        if not force and not has_multiboot_header(image):
+            raise LoadRefused(NO_HEADER)
         machine = Machine(memory_size=memory)
         pc = PcPlatform(bus=machine, clock=lambda: machine.instructions).attach()
         multiboot_enter(machine, image, cmdline)

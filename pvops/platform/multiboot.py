@@ -22,8 +22,33 @@ CMDLINE_MAX = 0xE00
 LOW_MEMORY_KIB = 640
 
 
+HEADER_MAGIC = 0x1BADB002
+HEADER_SEARCH = 8192  # the header must lie in the image's first 8 KiB, 4-byte aligned
+NO_HEADER = "error: no multiboot header found."  # GRUB 2's words
+
+
 class LoadError(Exception):
     """The image cannot be placed in this machine (the message says why)."""
+
+
+def has_multiboot_header(image: GuestImage) -> bool:
+    """Whether a Multiboot loader would take this image: a valid header in its first 8 KiB.
+
+    The header is ``magic, flags, checksum`` with the three summing to zero
+    (mod 2**32); a XenoLinux image has none, which is why bare metal will
+    not boot it.
+    """
+    first = min(image.segments, key=lambda seg: seg.paddr, default=None)
+    if first is None:
+        return False
+    head = first.data[:HEADER_SEARCH]
+    for offset in range(0, len(head) - 11, 4):
+        magic, flags, checksum = (
+            int.from_bytes(head[offset + i : offset + i + 4], "little") for i in (0, 4, 8)
+        )
+        if magic == HEADER_MAGIC and (magic + flags + checksum) & 0xFFFFFFFF == 0:
+            return True
+    return False
 
 
 class PhysicalMemory(Protocol):
