@@ -380,6 +380,43 @@ def matrix_command(*, as_json: bool, force_load: bool, jobs: int) -> None:
         out.print(note, markup=False, highlight=False)
 
 
+@cli.command("scenarios")
+@click.argument("names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of scenarios.")
+@click.option("--cost", "cost_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def scenarios_command(names: tuple[str, ...], *, as_json: bool, cost_path: Path | None) -> None:
+    """The 2006 debate's arguments, each run and reported with its evidence."""
+    from pvops.lab.cost import CostError, CostModel, load_cost_model  # noqa: PLC0415
+    from pvops.lab.scenarios import SCENARIOS, run_scenarios  # noqa: PLC0415
+
+    for name in names:
+        _choose("scenario", name, SCENARIOS)
+    try:
+        model = load_cost_model(cost_path) if cost_path else CostModel()
+    except CostError as exc:
+        raise CliError(str(exc)) from None
+    results = run_scenarios(list(names) or None, model)
+    if as_json:
+        _emit_json([r.to_json() for r in results])
+        return
+    out = console()
+    for r in results:
+        table = Table(title=f"{r.name}: {r.question}", title_justify="left", show_lines=False)
+        for column in ("run", "guest@hv", "workload", "result", "modeled cycles", "basis"):
+            table.add_column(column)
+        for e in r.evidence:
+            table.add_row(
+                e.label,
+                f"{e.guest}@{e.hv}",
+                f"{e.workload} x{e.iterations}",
+                "[green]ok[/]" if e.ok else f"[red]{e.outcome}[/] {e.reason}",
+                f"{e.modeled_cycles:,.0f}" if e.ok else "-",
+                e.basis,
+            )
+        out.print(table)
+        out.print(f"[bold]outcome:[/] {r.outcome}\n")
+
+
 def _show_compare(results: Sequence[Any]) -> None:
     table = Table(title="pvops compare: modeled cycles per iteration (overhead vs native@native)")
     for column in (

@@ -1,0 +1,189 @@
+"""``pvops scenarios``: the 2006 debate's arguments, each settled by runs.
+
+Every scenario asks one question the debate argued about, runs the guests
+and hypervisors that answer it, and reports an outcome together with the
+runs behind it (the evidence). An outcome is derived from those runs, never
+written down in advance: if the mechanisms change, so does the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import attrs
+
+from pvops.bootmod import build_module, module_source
+from pvops.guest.build import build
+from pvops.image import load_image
+from pvops.lab.compare import Cell, CellResult, compare
+from pvops.lab.cost import CostModel
+from pvops.lab.events import events
+from pvops.lab.run import DEFAULT_MEMORY, RunResult, cmdline, finish
+from pvops.platform.bare import BareMetal
+from pvops.platform.model import model_names
+from pvops.types import PhysAddr
+
+ITERATIONS = 50
+PERF_WORKLOADS = ("irq", "mmap", "fork")
+
+
+@attrs.define
+class Evidence:
+    """One run behind a scenario's outcome."""
+
+    label: str
+    guest: str
+    hv: str
+    workload: str
+    iterations: int
+    ok: bool
+    outcome: str
+    reason: str
+    modeled_cycles: float
+    counts: dict[str, float]
+    basis: str  # "whole run" or "per iteration"
+
+    @classmethod
+    def of(cls, label: str, result: RunResult, model: CostModel) -> Evidence:
+        """Summarize a whole run (boot included)."""
+        counts = events(result)
+        return cls(
+            label,
+            result.guest,
+            result.hv,
+            result.workload,
+            result.iterations,
+            result.ok,
+            result.outcome,
+            result.reason,
+            model.cycles(counts) if result.ok else 0.0,
+            dict(counts),
+            "whole run",
+        )
+
+    @classmethod
+    def of_cell(cls, label: str, cell: CellResult) -> Evidence:
+        """Summarize a compare cell (boot cancelled out: per iteration)."""
+        return cls(
+            label,
+            cell.guest,
+            cell.hv,
+            cell.workload,
+            cell.iterations,
+            cell.ok,
+            cell.outcome,
+            cell.reason,
+            cell.modeled_cycles_per_iteration or 0.0,
+            cell.counts_per_iteration,
+            "per iteration",
+        )
+
+
+@attrs.define
+class ScenarioResult:
+    """A question, its answer, and the runs that gave it."""
+
+    name: str
+    question: str
+    outcome: str
+    evidence: list[Evidence]
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return attrs.asdict(self)
+
+
+Scenario = Callable[[CostModel], ScenarioResult]
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str) -> Callable[[Scenario], Scenario]:
+    """Register a scenario under ``name``."""
+
+    def register(fn: Scenario) -> Scenario:
+        SCENARIOS[name] = fn
+        return fn
+
+    return register
+
+
+def _missing(hvs: Sequence[str]) -> list[str]:
+    known = set(model_names())
+    return [hv for hv in hvs if hv not in known]
+
+
+@scenario("native-performance")
+def native_performance(model: CostModel) -> ScenarioResult:
+    """What the paravirt indirection costs on bare metal, patched and unpatched."""
+    question = (
+        "On bare metal, what does each flavour's paravirt indirection cost "
+        "compared with the plain native kernel, with and without boot-time patching?"
+    )
+    variants = [
+        ("native", Cell("native", "native", "", ITERATIONS)),
+        ("pvops, patched", Cell("pvops", "native", "", ITERATIONS)),
+        ("pvops, unpatched", Cell("pvops", "native", "", ITERATIONS, patch=False)),
+        ("vmi, no ROM", Cell("vmi", "native", "", ITERATIONS)),
+    ]
+    cells = [attrs.evolve(c, workload=w) for w in PERF_WORKLOADS for _, c in variants]
+    results = compare(cells, model=model, executor=ThreadPoolExecutor(1))
+    labels = {c: label for label, c in variants}
+    evidence = [
+        Evidence.of_cell(labels[attrs.evolve(c, workload="")], r)
+        for c, r in zip(cells, results, strict=True)
+    ]
+    parts = []
+    for workload in PERF_WORKLOADS:
+        row = [e for e in evidence if e.workload == workload]
+        base = row[0].modeled_cycles
+        shown = [
+            f"{e.label} {e.modeled_cycles / base:.2f}x" if e.ok and base else f"{e.label} failed"
+            for e in row[1:]
+        ]
+        parts.append(f"{workload}: " + ", ".join(shown))
+    outcome = "cycles per iteration vs native: " + "; ".join(parts)
+    return ScenarioResult("native-performance", question, outcome, evidence)
+
+
+@scenario("boot-modules")
+def boot_modules(model: CostModel) -> ScenarioResult:
+    """Replacement ops loaded at boot: new code for an old kernel, no rebuild."""
+    question = (
+        "Can an existing kernel binary get new op implementations at boot, "
+        "without being rebuilt (Fitzhardinge's replacement-ops module)?"
+    )
+    image = load_image(build("pvops"))
+    module = build_module("native_mmu", module_source("native_mmu"), PhysAddr(0x90000))
+    evidence = []
+    for label, modules in (("pvops, backend ops", ()), ("pvops + native_mmu module", (module,))):
+        session = BareMetal(boot_modules=modules).boot(
+            image,
+            cmdline=cmdline("fork", ITERATIONS),
+            memory=DEFAULT_MEMORY,
+            patch=True,
+            force=False,
+        )
+        result = RunResult(guest="pvops", hv="native", workload="fork", iterations=ITERATIONS)
+        evidence.append(Evidence.of(label, finish(session, result), model))
+    before, after = evidence
+    if before.ok and after.ok:
+        calls = lambda e: e.counts.get("call.direct", 0) + e.counts.get("call.indirect", 0)  # noqa: E731
+        outcome = (
+            f"yes: the same image ran with the module's set_pte/set_pmd as guest code; "
+            f"host op calls {calls(before):,} -> {calls(after):,}, modeled cycles "
+            f"{before.modeled_cycles:,.0f} -> {after.modeled_cycles:,.0f}"
+        )
+    else:
+        outcome = f"no: {before.reason or after.reason}"
+    return ScenarioResult("boot-modules", question, outcome, evidence)
+
+
+def run_scenarios(
+    names: Sequence[str] | None = None, model: CostModel | None = None
+) -> list[ScenarioResult]:
+    """Run the named scenarios (all by default) in registration order."""
+    model = model or CostModel()
+    chosen = list(names) if names else list(SCENARIOS)
+    return [SCENARIOS[name](model) for name in chosen]

@@ -1,0 +1,50 @@
+"""pvops scenarios: each outcome is backed by the runs reported with it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pvops.cli import main
+from pvops.lab.scenarios import SCENARIOS, run_scenarios
+
+
+def test_native_performance_reports_each_variant() -> None:
+    """native, pvops patched/unpatched and vmi each ran and verified, per iteration."""
+    (result,) = run_scenarios(["native-performance"])
+    labels = {e.label for e in result.evidence}
+    assert labels == {"native", "pvops, patched", "pvops, unpatched", "vmi, no ROM"}
+    assert all(e.ok for e in result.evidence)
+    assert all(e.basis == "per iteration" for e in result.evidence)
+    unpatched = [e for e in result.evidence if e.label == "pvops, unpatched"]
+    patched = [e for e in result.evidence if e.label == "pvops, patched"]
+    for before, after in zip(unpatched, patched, strict=True):
+        assert after.modeled_cycles < before.modeled_cycles  # patching pays
+
+
+def test_boot_modules_outcome_matches_its_evidence() -> None:
+    """The module run has fewer host op calls than the plain one, and says so."""
+    (result,) = run_scenarios(["boot-modules"])
+    plain, module = result.evidence
+    calls = lambda e: e.counts.get("call.direct", 0) + e.counts.get("call.indirect", 0)  # noqa: E731
+    assert plain.ok
+    assert module.ok
+    assert calls(module) < calls(plain)
+    assert result.outcome.startswith("yes")
+
+
+def test_json_structure(capsys: pytest.CaptureFixture[str]) -> None:
+    """--json: a list of {name, question, outcome, evidence}."""
+    assert main(["scenarios", "boot-modules", "--json"]) == 0
+    (item,) = json.loads(capsys.readouterr().out)
+    assert {"name", "question", "outcome", "evidence"} <= set(item)
+    assert item["evidence"][0]["guest"] == "pvops"
+
+
+def test_unknown_scenario_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """A wrong name lists the known ones."""
+    assert main(["scenarios", "nope"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown scenario 'nope'" in err
+    assert all(name in err for name in SCENARIOS)
