@@ -20,3 +20,12 @@ def test_registry_page_examples_run() -> None:
     namespace: dict[str, object] = {"__name__": "docs_registry"}
     exec(compile("\n".join(blocks), "docs/registry.md", "exec"), namespace)
     assert namespace["seen"] == []
+
+
+def test_cost_model_page_lists_every_event() -> None:
+    """docs/cost-model.md has a row for every event of the default cost table."""
+    from pvops.lab.cost import DEFAULT_COSTS
+
+    text = (DOCS / "cost-model.md").read_text()
+    for event, cost in DEFAULT_COSTS.items():
+        assert f"| `{event}` | {cost.cycles:g} |" in text, event
