@@ -71,8 +71,8 @@ def build_module(name: str, source: str, base: PhysAddr) -> BootModule:
     numbers = c_header()
     link_at = PAGE_OFFSET + base
     link = [LD, "-m", "elf_i386", "-N", "-Ttext", hex(link_at), "-e", "0"]
-    key = hashlib.sha256("\0".join([source, header, numbers, *link, *CFLAGS]).encode())
-    key = key.hexdigest()[:20]
+    digest = hashlib.sha256("\0".join([source, header, numbers, *link, *CFLAGS]).encode())
+    key = digest.hexdigest()[:20]
     cache = default_cache_dir().parent / "bootmod"
     elf_path = cache / f"{name}-{key}.elf"
     if not elf_path.is_file():

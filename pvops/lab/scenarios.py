@@ -169,7 +169,10 @@ def boot_modules(model: CostModel) -> ScenarioResult:
         evidence.append(Evidence.of(label, finish(session, result), model))
     before, after = evidence
     if before.ok and after.ok:
-        calls = lambda e: e.counts.get("call.direct", 0) + e.counts.get("call.indirect", 0)  # noqa: E731
+
+        def calls(e: Evidence) -> float:
+            return e.counts.get("call.direct", 0) + e.counts.get("call.indirect", 0)
+
         outcome = (
             f"yes: the same image ran with the module's set_pte/set_pmd as guest code; "
             f"host op calls {calls(before):,} -> {calls(after):,}, modeled cycles "
