@@ -19,20 +19,28 @@ cdef class Machine:
     cdef dict _watch_hooks
     cdef object _gp_hook
     cdef object _hlt_hook
+    cdef list _intercepts       # by SK_* kind
+    cdef dict _exc_intercepts   # by vector
+    cdef uint64_t _loads        # load_context() calls: hooks that switch contexts
     cdef object __weakref__
 
     # The run loop and its slow paths (implemented in _core.pyx).
     cdef _raise_pending(self)
+    cdef uint32_t _read_cr(self, int n) noexcept
     cdef _write_cr(self, int n, v)
     cdef Seg *_seg(self, name) except NULL
-    cdef _gp_unless(self, bint ok)
+    cdef _op(self, int kind, bint ok)
     cdef _install(self, int table, uint32_t k, slot)
     cdef int _run(self, uint64_t budget) except -1
-    cdef int _slow_status(self, int st) except -3
-    cdef void _single_step(self) noexcept
+    cdef int _status(self, int st) except -3
+    cdef int _watch(self) except -3
+    cdef void _watch_reset(self) noexcept
+    cdef int _replay(self) noexcept
+    cdef int _intercept(self) except -3
+    cdef int _exception(self, int vec, int code, int kind) except -3
     cdef int _event(self, int vec, int code, int kind) except -3
     cdef int _guest_fault(self, e) except -3
-    cdef int _call_hook(self, hook, tuple args, bint fault_at_insn) except -3
+    cdef int _call_hook(self, hook, tuple args) except -3
     cdef int _gate(self, int table, int k) except -3
 
 

@@ -14,6 +14,13 @@ GpKind = Literal[
 ]
 
 
+SensitiveKind = Literal[
+    "cli", "sti", "popf", "pushf", "mov_cr3", "mov_cr", "invlpg", "port_io", "rdtsc", "hlt",
+    "descriptor", "cpuid", "msr", "iret", "int", "clts", "wbinvd", "mov_dr", "rdpmc",
+]
+InterceptKind = SensitiveKind | Literal["mov_cr0", "mov_cr4"]
+
+
 class StopReason(enum.IntEnum):
     HALT = 0
     BUDGET = 1
@@ -27,18 +34,24 @@ class HookCalls(TypedDict):
     io: int
     watch: int
     hlt: int
+    intercept: int  # instruction and exception intercepts
 
 class Counters(TypedDict):
     instructions: int
     gate_dispatches: dict[tuple[int, int], int]  # (table, slot) -> calls
     hook_calls: HookCalls
     exceptions: dict[int, int]  # vector -> deliveries (exceptions and interrupts)
+    # Sensitive instructions executed by guest code or performed by the
+    # pvops.hw.Cpu methods, every kind present: each execution counts once
+    # (retired, faulted or intercepted; ins/outs per element).
+    sensitive: dict[SensitiveKind, int]
+    intercepts: dict[InterceptKind, int]  # intercept hook calls by kind, every kind present
+    exception_intercepts: dict[int, int]  # vector -> intercept hook calls
     tlb_flushes: int
     tlb_misses: int
     page_walks: int
     decoded: int
     decoded_invalidations: int
-    wbinvd: int
 
 class CompiledSlot:
     """Base of compiled gate slots (cdef ``call(self, Machine m) noexcept``)."""
@@ -54,6 +67,17 @@ class FaultSlot(CompiledSlot):
     error_code: int
     def __init__(self, vector: int, error_code: int = 0) -> None: ...
 
+@final
+class CpuContext:
+    """One guest's CPU state (Machine.save_context / load_context); picklable."""
+
+    @property
+    def eip(self) -> int: ...
+    @property
+    def cr3(self) -> int: ...
+    @property
+    def cpl(self) -> int: ...
+
 PythonSlot = Callable[[Machine], object]
 Slot = CompiledSlot | PythonSlot
 IntHook = Callable[[Machine], object]
@@ -61,6 +85,10 @@ GpHook = Callable[[Machine, int, int, GpKind], bool]
 PortHook = Callable[[Machine, int, int, int | None], int | None]
 WatchHook = Callable[[Machine, int, int, int], bool | None]
 HltHook = Callable[[Machine], object]
+# (machine, eip, length, kind) -> True: emulated (skip it), False: run it natively.
+InterceptHook = Callable[[Machine, int, int, InterceptKind], bool]
+# (machine, vector, error code (0 if the vector has none)) -> True: dealt with, False: deliver.
+ExceptionHook = Callable[[Machine, int, int], bool]
 
 @final
 class Machine:
@@ -170,6 +198,12 @@ class Machine:
     def set_port_hook(self, port: Port | int, hook: PortHook | None, count: int = 1) -> None: ...
     def watch_page(self, addr: PhysAddr | int, hook: WatchHook | None) -> None: ...
     def set_hlt_hook(self, hook: HltHook | None) -> None: ...
+    # Intercepts (hardware-assisted virtualization exits), guest code only.
+    def set_intercept(self, kind: InterceptKind, hook: InterceptHook | None) -> None: ...
+    def set_exception_intercept(self, vector: int, hook: ExceptionHook | None) -> None: ...
+    # Contexts: several guests on one CPU.
+    def save_context(self) -> CpuContext: ...
+    def load_context(self, ctx: CpuContext) -> None: ...
     # Running and reports.
     def run(self, max_instructions: int = 1_000_000) -> StopReason: ...
     def counters(self) -> Counters: ...

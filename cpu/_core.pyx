@@ -6,6 +6,7 @@ the outer run loop) and includes the instruction families, so every call
 between them is a plain C call.
 """
 
+cimport cython
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy, memset
 
@@ -82,6 +83,57 @@ cdef class FaultSlot(CompiledSlot):
         return slot_fault(m.s, self.vector, self.error_code)
 
 
+cdef struct Context:
+    # What CpuContext holds: the CPU of one guest, without memory, gates,
+    # hooks, counters, the timer or the TSC (those belong to the machine).
+    uint32_t regs[8]
+    uint32_t eip, eflags
+    uint32_t cr0, cr2, cr3, cr4
+    uint32_t dr[8]
+    Seg seg[6]
+    Seg ldtr, tr
+    uint32_t gdt_base, gdt_limit, idt_base, idt_limit
+    uint32_t cpl
+    uint32_t irq[8]         # pending external interrupts
+    uint64_t inhibit        # instructions left in an sti / mov ss shadow
+    uint64_t msr_sysenter_cs, msr_sysenter_esp, msr_sysenter_eip
+    int halted
+
+
+@cython.final
+cdef class CpuContext:
+    """The state of one CPU, from Machine.save_context(), for Machine.load_context().
+
+    Registers, EIP/EFLAGS, segment registers with their hidden caches,
+    CR0-4, GDTR/IDTR/LDTR/TR, debug registers, the sysenter MSRs, pending
+    external interrupts, the interrupt shadow and the halted state.
+    Picklable (within one build of the core).
+    """
+
+    cdef Context c
+
+    @property
+    def eip(self): return self.c.eip
+    @property
+    def cr3(self): return self.c.cr3
+    @property
+    def cpl(self): return self.c.cpl
+
+    def __reduce__(self):
+        return (_context_from_bytes, ((<char *>&self.c)[:sizeof(Context)],))
+
+    def __repr__(self):
+        return f"<CpuContext eip={self.c.eip:#010x} cpl={self.c.cpl} cr3={self.c.cr3:#x}>"
+
+
+def _context_from_bytes(bytes data):
+    cdef CpuContext ctx = CpuContext.__new__(CpuContext)
+    if len(data) != sizeof(Context):
+        raise ValueError("not a CpuContext of this build of the core")
+    memcpy(&ctx.c, <char *>data, sizeof(Context))
+    return ctx
+
+
 cdef inline uint32_t u32(object v):
     return <uint32_t>(int(v) & 0xFFFFFFFFU)
 
@@ -112,8 +164,7 @@ cdef class Machine:
             raise MemoryError("cannot allocate guest memory")
         s.mem_size = memory_size
         self.memory_size = memory_size
-        for k in range(DC_SIZE):
-            s.dcache[k].tag = DC_INVALID
+        dc_flush(s)
         s.regs[8] = 0
         s.eflags = F_FIXED
         s.cr0 = CR0_PE | CR0_ET
@@ -137,6 +188,9 @@ cdef class Machine:
         self._watch_hooks = {}
         self._gp_hook = None
         self._hlt_hook = None
+        self._intercepts = [None] * len(INTERCEPT_KINDS)
+        self._exc_intercepts = {}
+        self._loads = 0
         self.host_error = None
 
     def __dealloc__(self):
@@ -249,24 +303,31 @@ cdef class Machine:
         self.s.lf_sb = 0
         self.s.stop_at = 0
 
+    # Control registers: each read or write counts as a mov to/from crN
+    # (part of the pvops.hw.Cpu protocol, see "instructions" below).
     @property
-    def cr0(self): return self.s.cr0
+    def cr0(self): return self._read_cr(0)
     @cr0.setter
     def cr0(self, v): self._write_cr(0, v)
     @property
-    def cr2(self): return self.s.cr2
+    def cr2(self): return self._read_cr(2)
     @cr2.setter
-    def cr2(self, v): self.s.cr2 = u32(v)
+    def cr2(self, v): self._write_cr(2, v)
     @property
-    def cr3(self): return self.s.cr3
+    def cr3(self): return self._read_cr(3)
     @cr3.setter
     def cr3(self, v): self._write_cr(3, v)
     @property
-    def cr4(self): return self.s.cr4
+    def cr4(self): return self._read_cr(4)
     @cr4.setter
     def cr4(self, v): self._write_cr(4, v)
 
+    cdef uint32_t _read_cr(self, int n) noexcept:
+        self.s.c_sens[SK_MOV_CR] += 1
+        return self.s.cr0 if n == 0 else (self.s.cr2 if n == 2 else (self.s.cr3 if n == 3 else self.s.cr4))
+
     cdef _write_cr(self, int n, v):
+        self.s.c_sens[SK_MOV_CR3 if n == 3 else SK_MOV_CR] += 1
         if write_cr(self.s, n, u32(v)) == S_FAULT:
             self._raise_pending()
         self.s.stop_at = 0
@@ -337,6 +398,7 @@ cdef class Machine:
         """
         cdef Seg *g = self._seg(name)
         cdef uint32_t lo, hi, sel = selector & 0xFFFF
+        cdef uint8_t old_cs_flags = self.s.seg[CS].flags
         if base is None and limit is None and access is None and flags is None:
             if name in ("tr", "ldtr") or (sel & 0xFFFC):
                 if read_desc(self.s, sel, &lo, &hi, 13):
@@ -355,6 +417,7 @@ cdef class Machine:
             g.valid = 1
             seg_update_fast(g)
         if name == "cs":
+            cs_size_changed(self.s, old_cs_flags)
             set_cpl(self.s, sel & 3)
         self.s.stop_at = 0
 
@@ -378,77 +441,97 @@ cdef class Machine:
     def ldtr(self): return self.s.ldtr.sel
 
     # --- the pvops.hw.Cpu protocol: instructions at the current CPL -------------
+    #
+    # Each counts as the sensitive instruction it stands for (counters()
+    # ["sensitive"]), whether it succeeds or raises.  Intercepts are not
+    # consulted: they stand for the exits of guest instructions.
 
-    cdef _gp_unless(self, bint ok):
+    cdef _op(self, int kind, bint ok):
+        # Counts one host op of `kind`; #GP(0) unless its privilege check passed.
+        self.s.c_sens[kind] += 1
         if not ok:
             raise GuestFault(13, 0)
 
     def cli(self):
-        self._gp_unless(iopl_ok(self.s))
+        self._op(SK_CLI, iopl_ok(self.s))
         self.s.eflags &= ~(<uint32_t>F_IF)
 
     def sti(self):
-        self._gp_unless(iopl_ok(self.s))
+        self._op(SK_STI, iopl_ok(self.s))
         if not (self.s.eflags & F_IF):
             self.s.eflags |= F_IF
             self.s.inhibit_end = self.s.icount + 1
             self.s.stop_at = 0
 
     def popf(self, value):
+        self._op(SK_POPF, True)
         materialize(self.s)
         load_eflags(self.s, u32(value), popf_mask(self.s))
         self.s.stop_at = 0
 
     def hlt(self):
-        self._gp_unless(self.s.cpl == 0)
+        self._op(SK_HLT, self.s.cpl == 0)
         self.s.halted = 1
         self.s.stop_at = 0
 
     def iret(self):
         cdef Insn fake
+        cdef int st
         memset(&fake, 0, sizeof(Insn))
         fake.osz = 2
-        if IRET(self.s, &fake) == S_FAULT:
+        self._op(SK_IRET, True)
+        self.s.replay = 1       # counted above; no intercept
+        st = IRET(self.s, &fake)
+        self.s.replay = 0
+        if st == S_FAULT:
             self._raise_pending()
         self.s.stop_at = 0
 
     def invlpg(self, addr):
-        self._gp_unless(self.s.cpl == 0)
+        self._op(SK_INVLPG, self.s.cpl == 0)
         tlb_flush_page(self.s, u32(addr))
         self.s.c_tlb_flush += 1
 
     def flush_tlb(self, *, include_global):
+        # Counted as the instructions a native kernel flushes with: a cr3
+        # reload (read, write), or a CR4.PGE toggle (read, two writes).
+        if include_global and (self.s.cr4 & CR4_PGE):
+            self.s.c_sens[SK_MOV_CR] += 3
+        else:
+            self.s.c_sens[SK_MOV_CR] += 1
+            self.s.c_sens[SK_MOV_CR3] += 1
         tlb_flush(self.s, include_global)
 
     def cpuid(self, leaf, subleaf=0):
         cdef uint32_t r[4]
+        self._op(SK_CPUID, True)
         cpuid_leaf(u32(leaf), r)
         return (r[0], r[1], r[2], r[3])
 
     def rdmsr(self, msr):
         cdef uint64_t v
-        self._gp_unless(self.s.cpl == 0)
+        self._op(SK_MSR, self.s.cpl == 0)
         if msr_read(self.s, u32(msr), &v):
             self._raise_pending()
         return v
 
     def wrmsr(self, msr, value):
-        self._gp_unless(self.s.cpl == 0)
+        self._op(SK_MSR, self.s.cpl == 0)
         if msr_write(self.s, u32(msr), <uint64_t>(value & 0xFFFFFFFFFFFFFFFFULL)):
             self._raise_pending()
 
     def rdtsc(self):
-        self._gp_unless(not (self.s.cr4 & CR4_TSD) or self.s.cpl == 0)
+        self._op(SK_RDTSC, not (self.s.cr4 & CR4_TSD) or self.s.cpl == 0)
         return tsc(self.s)
 
     def rdpmc(self, counter):
-        self._gp_unless(self.s.cpl == 0 or (self.s.cr4 & 0x100))
+        self._op(SK_RDPMC, self.s.cpl == 0 or (self.s.cr4 & 0x100))
         if counter not in (0, 1):
             raise GuestFault(13, 0)
         return (self.s.icount if counter == 0 else 0) & 0xFFFFFFFFFFULL
 
     def port_in(self, port, size):
-        self._gp_unless(iopl_ok(self.s))
+        self._op(SK_PORT_IO, iopl_ok(self.s))
         hook = self._port_hooks.get(port & 0xFFFF)
         if hook is None:
             return (1 << (8 * size)) - 1
@@ -456,7 +539,7 @@ cdef class Machine:
         return int(hook(self, port & 0xFFFF, size, None)) & ((1 << (8 * size)) - 1)
 
     def port_out(self, port, size, value):
-        self._gp_unless(iopl_ok(self.s))
+        self._op(SK_PORT_IO, iopl_ok(self.s))
         hook = self._port_hooks.get(port & 0xFFFF)
         if hook is not None:
             self.s.c_hook_io += 1
@@ -465,48 +548,51 @@ cdef class Machine:
     def get_debugreg(self, n):
         if not 0 <= n <= 7:
             raise ValueError("debug register number must be 0-7")
+        self._op(SK_MOV_DR, self.s.cpl == 0)
         return self.s.dr[n]
 
     def set_debugreg(self, n, value):
         if not 0 <= n <= 7:
             raise ValueError("debug register number must be 0-7")
-        self._gp_unless(self.s.cpl == 0)
+        self._op(SK_MOV_DR, self.s.cpl == 0)
         self.s.dr[n] = u32(value)
 
     def clts(self):
-        self._gp_unless(self.s.cpl == 0)
+        self._op(SK_CLTS, self.s.cpl == 0)
         self.s.cr0 &= ~(<uint32_t>CR0_TS)
 
     def wbinvd(self):
-        self._gp_unless(self.s.cpl == 0)
-        self.s.c_wbinvd += 1
+        self._op(SK_WBINVD, self.s.cpl == 0)
 
     def lgdt(self, base, limit):
-        self._gp_unless(self.s.cpl == 0)
+        self._op(SK_DESCRIPTOR, self.s.cpl == 0)
         self.s.gdt_base = u32(base)
         self.s.gdt_limit = limit & 0xFFFF
 
     def lidt(self, base, limit):
-        self._gp_unless(self.s.cpl == 0)
+        self._op(SK_DESCRIPTOR, self.s.cpl == 0)
         self.s.idt_base = u32(base)
         self.s.idt_limit = limit & 0xFFFF
 
     def sgdt(self):
+        self._op(SK_DESCRIPTOR, True)
         return (self.s.gdt_base, self.s.gdt_limit)
 
     def sidt(self):
+        self._op(SK_DESCRIPTOR, True)
         return (self.s.idt_base, self.s.idt_limit)
 
     def ltr(self, selector):
-        self._gp_unless(self.s.cpl == 0)
+        self._op(SK_DESCRIPTOR, self.s.cpl == 0)
         if do_ltr(self.s, selector & 0xFFFF):
             self._raise_pending()
 
     def str_(self):
+        self._op(SK_DESCRIPTOR, True)
         return self.s.tr.sel
 
     def lldt(self, selector):
-        self._gp_unless(self.s.cpl == 0)
+        self._op(SK_DESCRIPTOR, self.s.cpl == 0)
         if do_lldt(self.s, selector & 0xFFFF):
             self._raise_pending()
 
@@ -625,6 +711,120 @@ cdef class Machine:
         """``hook(machine)`` when the guest executes hlt (before it sleeps)."""
         self._hlt_hook = hook
 
+    # --- intercepts: the exits of a hardware-assisted hypervisor ----------------------
+
+    def set_intercept(self, kind, hook):
+        """``hook(machine, eip, length, kind) -> bool`` before each guest instruction of ``kind``.
+
+        ``kind`` is one of counters()["sensitive"]'s, or ``mov_cr0`` /
+        ``mov_cr4`` for writes to those registers only (taking precedence
+        over ``mov_cr``).  The hook runs at any CPL once the instruction's
+        privilege check has passed, before it has any effect; True: it was
+        emulated (EIP moves past it unless the hook moved EIP), False: it
+        executes natively.  A GuestFault from the hook is delivered at the
+        instruction; any other exception stops the run with HOST_ERROR.
+        None removes the intercept.
+        """
+        cdef int k
+        try:
+            k = INTERCEPT_KINDS.index(kind)
+        except ValueError:
+            raise ValueError(f"no intercept kind {kind!r}") from None
+        self._intercepts[k] = hook
+        self.s.icpt[k] = hook is not None
+
+    def set_exception_intercept(self, vector, hook):
+        """``hook(machine, vector, error_code) -> bool`` before exception ``vector`` is delivered.
+
+        Sees the exceptions guest code raises (faults, the #GP of a
+        privilege check once the gp hook declined it, and the software
+        exceptions int3 and into), not int n, external interrupts, nor
+        faults that hooks and slots inject (GuestFault, FaultSlot).  EIP is
+        the return address the delivery would push; ``error_code`` is 0 for
+        vectors without one.  True: the hook dealt with it and nothing is
+        delivered; False: it is delivered through the IDT.  A GuestFault
+        from the hook is delivered instead, at the instruction; any other
+        exception stops the run with HOST_ERROR.  None removes.
+        """
+        if not 0 <= vector <= 255:
+            raise ValueError("vector must be 0-255")
+        if hook is None:
+            self._exc_intercepts.pop(vector, None)
+            self.s.exc_icpt[vector >> 3] &= ~(1 << (vector & 7))
+        else:
+            self._exc_intercepts[vector] = hook
+            self.s.exc_icpt[vector >> 3] |= 1 << (vector & 7)
+
+    # --- contexts: several guests on one CPU -------------------------------------------
+
+    def save_context(self):
+        """The CPU state of the running guest, as a CpuContext.
+
+        Taken between runs or from a hook, it resumes where the guest would
+        go on: after an int hook's int, at an intercepted instruction (which
+        is offered again), at a gate whose slot is running (which runs again).
+        """
+        cdef CpuState *s = self.s
+        cdef CpuContext ctx = CpuContext.__new__(CpuContext)
+        cdef Context *c = &ctx.c
+        memcpy(c.regs, s.regs, sizeof(c.regs))
+        c.eip = s.eip
+        c.eflags = read_eflags(s)
+        c.cr0, c.cr2, c.cr3, c.cr4 = s.cr0, s.cr2, s.cr3, s.cr4
+        memcpy(c.dr, s.dr, sizeof(c.dr))
+        memcpy(c.seg, s.seg, sizeof(c.seg))
+        c.ldtr = s.ldtr
+        c.tr = s.tr
+        c.gdt_base, c.gdt_limit, c.idt_base, c.idt_limit = (
+            s.gdt_base, s.gdt_limit, s.idt_base, s.idt_limit)
+        c.cpl = s.cpl
+        memcpy(c.irq, s.irq, sizeof(c.irq))
+        c.inhibit = s.inhibit_end - s.icount if s.inhibit_end > s.icount else 0
+        c.msr_sysenter_cs = s.msr_sysenter_cs
+        c.msr_sysenter_esp = s.msr_sysenter_esp
+        c.msr_sysenter_eip = s.msr_sysenter_eip
+        c.halted = s.halted
+        return ctx
+
+    def load_context(self, CpuContext ctx not None):
+        """Make ``ctx`` the running guest's CPU state.
+
+        Flushes the whole TLB (global entries too) and, if the default
+        operand size of CS changes, the decoded-instruction cache.  Called
+        from a hook or slot, the core then leaves the loaded state alone
+        (no skip past the instruction, no return from the gate).
+        """
+        cdef CpuState *s = self.s
+        cdef Context *c = &ctx.c
+        cdef int k
+        cdef uint8_t old_flags = s.seg[CS].flags
+        memcpy(s.regs, c.regs, sizeof(c.regs))
+        s.eip = c.eip
+        s.eflags = c.eflags
+        s.lf_sb = 0
+        s.cr0, s.cr2, s.cr3, s.cr4 = c.cr0, c.cr2, c.cr3, c.cr4
+        memcpy(s.dr, c.dr, sizeof(c.dr))
+        memcpy(s.seg, c.seg, sizeof(c.seg))
+        s.ldtr = c.ldtr
+        s.tr = c.tr
+        s.gdt_base, s.gdt_limit, s.idt_base, s.idt_limit = (
+            c.gdt_base, c.gdt_limit, c.idt_base, c.idt_limit)
+        memcpy(s.irq, c.irq, sizeof(c.irq))
+        s.irq_any = 0
+        for k in range(8):
+            s.irq_any |= s.irq[k] != 0
+        s.inhibit_end = s.icount + c.inhibit
+        s.msr_sysenter_cs = c.msr_sysenter_cs
+        s.msr_sysenter_esp = c.msr_sysenter_esp
+        s.msr_sysenter_eip = c.msr_sysenter_eip
+        s.halted = c.halted
+        set_cpl(s, c.cpl)
+        tlb_flush(s, 1)
+        cs_size_changed(s, old_flags)
+        self._watch_reset()
+        s.stop_at = 0
+        self._loads += 1
+
     # --- running ---------------------------------------------------------------------
 
     def run(self, max_instructions=1_000_000):
@@ -675,46 +875,47 @@ cdef class Machine:
             st = inner_loop(s)
             if st == S_OK or st == S_BREAK:
                 continue
-            if s.watch_ok:
-                s.watch_ok = 0
-                s.watch_seq = 0
-                s.watch_drop = 0
-            if st == S_FAULT:
-                end -= 1
-                s.eip = s.cur_eip
-                if raise_event(s, s.exc_vec, s.exc_code, EV_EXC) == S_TRIPLE:
-                    return 2
-            elif st == S_REPEAT:
-                end -= 1
-            else:
-                st = self._slow_status(st)
-                if st >= 0:
-                    return st
-                end -= 1 if st == -2 else 0
+            st = self._status(st)
+            if st >= 0:
+                return st
+            end -= 1 if st == -2 else 0
 
-    cdef int _slow_status(self, int st) except -3:
-        # Statuses that need Python.  Returns a StopReason, -1 to go on, or
-        # -2 to go on after a non-retiring step.
+    cdef int _status(self, int st) except -3:
+        # A non-zero status of the instruction at cur_eip (s.cur_insn).
+        # Returns a StopReason, -1 to go on, or -2 to go on after a
+        # non-retiring step.
         cdef CpuState *s = self.s
         cdef Insn *i = s.cur_insn
         cdef int r
         cdef uint32_t v
+        if s.watch_ok:
+            s.watch_ok = 0
+            s.watch_seq = 0
+            s.watch_drop = 0
+        if st == S_FAULT:
+            s.eip = s.cur_eip
+            r = self._exception(s.exc_vec, s.exc_code, EV_EXC)
+            return -2 if r == -1 else r
+        if st == S_REPEAT:
+            return -2
+        if st == S_INTERCEPT:
+            return self._intercept()
         if st == S_SOFTINT:
             s.icount += 1
-            return self._event(s.exc_vec, 0, EV_SOFT)
+            return self._exception(s.exc_vec, 0, EV_SOFT if s.exc_code == 0 else EV_SOFT_EXC)
         if st == S_HALT:
             s.icount += 1
             s.halted = 1
             if self._hlt_hook is not None:
                 s.c_hook_hlt += 1
-                return self._call_hook(self._hlt_hook, (self,), False)
+                return self._call_hook(self._hlt_hook, (self,))
             return -1
         if st == S_GATE:
             return self._gate(s.exc_vec, s.exc_code)
         if st == S_INT_HOOK:
             s.icount += 1
             s.c_hook_int += 1
-            return self._call_hook(self._int_hooks[s.exc_vec], (self,), True)
+            return self._call_hook(self._int_hooks[s.exc_vec], (self,))
         if st == S_PRIV:
             s.eip = s.cur_eip
             if self._gp_hook is not None:
@@ -731,7 +932,10 @@ cdef class Machine:
                         s.eip = s.cur_eip + i.len
                     s.icount += 1
                     return -1
-            return self._event(13, 0, EV_EXC)
+            # A fault does not retire: an intercept that consumes it without
+            # moving EIP still spends the budget.
+            r = self._exception(13, 0, EV_EXC)
+            return -2 if r == -1 else r
         if st == S_IO:
             s.c_hook_io += 1
             hook = self._port_hooks[s.io_port]
@@ -746,47 +950,121 @@ cdef class Machine:
             r = io_finish(s, i, v)
             if r == S_FAULT:
                 s.eip = s.cur_eip
-                return self._event(s.exc_vec, s.exc_code, EV_EXC)
+                return self._exception(s.exc_vec, s.exc_code, EV_EXC)
             if r == S_REPEAT:
                 return -2
             s.icount += 1
             return -1
         if st == S_WATCH:
+            return self._watch()
+        if st == S_TRIPLE:
+            return 2
+        return -1
+
+    cdef int _watch(self) except -3:
+        # A write to a watched page (S_WATCH): the hook approves it, then the
+        # instruction runs again with the writes approved so far; each
+        # further watched write it makes goes through the hook the same way.
+        cdef CpuState *s = self.s
+        cdef int st = S_WATCH
+        while st == S_WATCH:
             s.c_hook_watch += 1
             hook = self._watch_hooks[s.watch_addr >> 12]
             try:
                 res = hook(self, s.watch_addr, s.watch_size, s.watch_value)
             except GuestFault as e:
+                self._watch_reset()
                 return self._guest_fault(e)
             except BaseException as e:
+                self._watch_reset()
                 self.host_error = e
                 return 4
-            # Run the instruction again with this write (and those before it) approved.
             if res is False:
                 s.watch_drop |= 1u << s.watch_seq
             s.watch_ok = s.watch_seq + 1
             s.watch_seq = 0
-            s.eip = s.cur_eip
-            self._single_step()
-            return -2
-        if st == S_TRIPLE:
-            return 2
-        return -1
+            st = self._replay()
+        self._watch_reset()
+        if st == S_OK or st == S_BREAK:
+            return -1
+        return self._status(st)
 
-    cdef void _single_step(self) noexcept:
-        # Re-executes the current instruction once with the watch approvals.
+    cdef void _watch_reset(self) noexcept:
+        self.s.watch_ok = 0
+        self.s.watch_seq = 0
+        self.s.watch_drop = 0
+
+    cdef int _replay(self) noexcept:
+        # Runs the instruction at cur_eip once more, without counting it or
+        # offering it to intercepts again; returns its status (retired if 0
+        # or S_BREAK).
         cdef CpuState *s = self.s
         cdef int st
+        s.eip = s.cur_eip
         s.stop_at = s.icount + 1
+        s.replay = 1
         st = inner_loop(s)
-        if st == S_WATCH:
-            return      # another watched write: the caller loops through the hook again
-        s.watch_ok = 0
-        s.watch_seq = 0
-        s.watch_drop = 0
-        if st == S_FAULT:
-            s.eip = s.cur_eip
-            raise_event(s, s.exc_vec, s.exc_code, EV_EXC)
+        s.replay = 0
+        s.stop_at = 0
+        return st
+
+    cdef int _intercept(self) except -3:
+        # The instruction at cur_eip stopped before any effect for the
+        # intercept of s.icpt_kind.
+        cdef CpuState *s = self.s
+        cdef Insn *i = s.cur_insn
+        cdef int kind = s.icpt_kind, st
+        cdef uint64_t loads = self._loads
+        s.eip = s.cur_eip
+        s.c_icpt[kind] += 1
+        s.c_hook_icpt += 1
+        try:
+            handled = self._intercepts[kind](self, s.cur_eip, i.len, INTERCEPT_KINDS[kind])
+        except GuestFault as e:
+            return self._guest_fault(e)
+        except BaseException as e:
+            self.host_error = e
+            return 4
+        if self._loads != loads:
+            # The hook switched contexts: leave the loaded one alone.  A
+            # non-retiring step, so a hook that keeps switching still ends
+            # in the budget.
+            return -2
+        if handled:
+            if s.eip == s.cur_eip:
+                s.eip = s.cur_eip + i.len
+            s.icount += 1
+            return -1
+        # Native execution: run the decoded instruction past its intercept.
+        # (The same entry: a hook that declines leaves EIP and the code alone.)
+        s.eip = s.cur_eip + i.len
+        s.replay = 1
+        st = i.fn(s, i)
+        s.replay = 0
+        if st == S_OK or st == S_BREAK:
+            s.icount += 1
+            return -1
+        return self._status(st)
+
+    cdef int _exception(self, int vec, int code, int kind) except -3:
+        # An exception raised by guest code (kind EV_EXC or EV_SOFT_EXC), or
+        # int n (EV_SOFT): offered to its intercept, then delivered.
+        cdef CpuState *s = self.s
+        cdef uint64_t loads = self._loads
+        if kind != EV_SOFT and (s.exc_icpt[vec >> 3] >> (vec & 7)) & 1:
+            s.c_icpt_exc[vec] += 1
+            s.c_hook_icpt += 1
+            try:
+                handled = self._exc_intercepts[vec](
+                    self, vec, code if (kind == EV_EXC and has_error_code(vec)) else 0)
+            except GuestFault as e:
+                return self._guest_fault(e)
+            except BaseException as e:
+                self.host_error = e
+                return 4
+            if handled or self._loads != loads:
+                return -1
+        return self._event(vec, code, EV_SOFT if kind == EV_SOFT_EXC else kind)
 
     cdef int _event(self, int vec, int code, int kind) except -3:
         if raise_event(self.s, vec, code, kind) == S_TRIPLE:
@@ -800,7 +1078,7 @@ cdef class Machine:
         code = getattr(e, "error_code", None)
         return self._event(int(vec) & 0xFF, int(code or 0) & 0xFFFFFFFFU, EV_EXC)
 
-    cdef int _call_hook(self, hook, tuple args, bint fault_at_insn) except -3:
+    cdef int _call_hook(self, hook, tuple args) except -3:
         try:
             hook(*args)
         except GuestFault as e:
@@ -816,6 +1094,7 @@ cdef class Machine:
         cdef CpuState *s = self.s
         cdef GateTable *g = &s.gates[table]
         cdef uint32_t at = s.cur_eip, ret
+        cdef uint64_t loads = self._loads
         cdef int r
         s.eip = at
         g.count[k] += 1
@@ -833,10 +1112,10 @@ cdef class Machine:
                 self.host_error = e
                 return 4
             r = SLOT_OK
-        if s.eip == at:
+        if s.eip == at and self._loads == loads:
             if pop32(s, &ret):
                 s.eip = at
-                return self._event(s.exc_vec, s.exc_code, EV_EXC)
+                return self._exception(s.exc_vec, s.exc_code, EV_EXC)
             s.regs[4] += 4
             s.eip = ret
         s.icount += 1
@@ -859,14 +1138,17 @@ cdef class Machine:
             "instructions": s.icount,
             "gate_dispatches": gates,
             "hook_calls": {"int": s.c_hook_int, "gp": s.c_hook_gp, "io": s.c_hook_io,
-                           "watch": s.c_hook_watch, "hlt": s.c_hook_hlt},
+                           "watch": s.c_hook_watch, "hlt": s.c_hook_hlt,
+                           "intercept": s.c_hook_icpt},
             "exceptions": {k: s.c_exc[k] for k in range(256) if s.c_exc[k]},
+            "sensitive": {SENSITIVE_KINDS[k]: s.c_sens[k] for k in range(SK_COUNTED)},
+            "intercepts": {INTERCEPT_KINDS[k]: s.c_icpt[k] for k in range(SK_KINDS)},
+            "exception_intercepts": {k: s.c_icpt_exc[k] for k in range(256) if s.c_icpt_exc[k]},
             "tlb_flushes": s.c_tlb_flush,
             "tlb_misses": s.c_tlb_miss,
             "page_walks": s.c_walk,
             "decoded": s.c_dc_decode,
             "decoded_invalidations": s.c_dc_inval,
-            "wbinvd": s.c_wbinvd,
         }
 
     def dump(self):

@@ -12,6 +12,7 @@ cdef enum:
     EV_EXC = 0      # CPU exception (error code for 8, 10-14, 17)
     EV_SOFT = 1     # int n / int3 / into: gate DPL checked against CPL
     EV_EXT = 2      # external interrupt
+    EV_SOFT_EXC = 3 # int3 / into, for the intercepts (delivered as EV_SOFT)
 
 
 cdef inline bint has_error_code(int vec) noexcept nogil:
@@ -148,15 +149,26 @@ cdef int raise_event(CpuState *s, int vec, int code, int kind) noexcept nogil:
     return S_TRIPLE
 
 
+# int n, int3 and into return S_SOFTINT with the vector in exc_vec and, in
+# exc_code, 1 for the two that are software *exceptions* (int3, into: the
+# exception intercepts see them, as VT-x's exception bitmap does) and 0 for
+# int n (a software interrupt).
+
 cdef int INT_Ib(CpuState *s, Insn *i) noexcept nogil:
+    if sensitive(s, SK_INT):
+        return S_INTERCEPT
     s.exc_vec = i.imm
+    s.exc_code = i.op       # 1 for int3
     if s.int_hooked[i.imm >> 3] & (1 << (i.imm & 7)):
         return S_INT_HOOK
     return S_SOFTINT
 
 cdef int INTO(CpuState *s, Insn *i) noexcept nogil:
+    if sensitive(s, SK_INT):
+        return S_INTERCEPT
     if get_of(s):
         s.exc_vec = 4
+        s.exc_code = 1
         return S_SOFTINT
     return 0
 
@@ -165,7 +177,9 @@ cdef int IRET(CpuState *s, Insn *i) noexcept nogil:
     cdef uint32_t n = 4 if i.osz == 2 else 2
     cdef uint32_t sp = s.regs[4]
     cdef uint32_t off, sel, fl, lo, hi, nesp, nss, slo, shi, rpl, mask, old_cpl
-    cdef int st
+    cdef int st = sensitive(s, SK_IRET)
+    if st:
+        return st
     if s.eflags & F_NT:
         return fault(s, 13, 0)      # task return: not modeled
     st = rdv(s, i.osz, SS, sp, &off)

@@ -1,6 +1,7 @@
 # Port I/O.  No TSS I/O bitmap: CPL > IOPL is #GP(0) (offered to the gp
-# hook as kind in/out/ins/outs).  A port with a hook returns S_IO and the
-# run loop calls the hook; any other port reads all ones and ignores writes.
+# hook as kind in/out/ins/outs).  Then a port_io intercept sees every port;
+# then a port with a hook returns S_IO and the run loop calls the hook; any
+# other port reads all ones and ignores writes.
 
 cdef inline bint port_hooked(CpuState *s, uint32_t port) noexcept nogil:
     return (s.port_hooked[port >> 3] >> (port & 7)) & 1
@@ -9,7 +10,9 @@ cdef inline bint port_hooked(CpuState *s, uint32_t port) noexcept nogil:
 cdef int IN_(CpuState *s, Insn *i) noexcept nogil:
     cdef uint32_t port = i.imm if i.op else (s.regs[2] & 0xFFFF)
     if not iopl_ok(s):
-        return priv(s, K_IN)
+        return priv(s, K_IN, SK_PORT_IO)
+    if sensitive(s, SK_PORT_IO):
+        return S_INTERCEPT
     if port_hooked(s, port):
         s.io_port = port
         s.io_size = 1u << i.osz
@@ -23,7 +26,9 @@ cdef int IN_(CpuState *s, Insn *i) noexcept nogil:
 cdef int OUT_(CpuState *s, Insn *i) noexcept nogil:
     cdef uint32_t port = i.imm if i.op else (s.regs[2] & 0xFFFF)
     if not iopl_ok(s):
-        return priv(s, K_OUT)
+        return priv(s, K_OUT, SK_PORT_IO)
+    if sensitive(s, SK_PORT_IO):
+        return S_INTERCEPT
     if port_hooked(s, port):
         s.io_port = port
         s.io_size = 1u << i.osz
@@ -50,9 +55,11 @@ cdef int INS(CpuState *s, Insn *i) noexcept nogil:
     cdef uint32_t port = s.regs[2] & 0xFFFF
     cdef int st
     if not iopl_ok(s):
-        return priv(s, K_INS)
+        return priv(s, K_INS, SK_PORT_IO)
     if i.rep and s.regs[1] == 0:
         return 0
+    if sensitive(s, SK_PORT_IO):
+        return S_INTERCEPT
     if port_hooked(s, port):
         s.io_port = port
         s.io_size = 1u << i.osz
@@ -70,9 +77,11 @@ cdef int OUTS(CpuState *s, Insn *i) noexcept nogil:
     cdef uint32_t port = s.regs[2] & 0xFFFF, v
     cdef int st
     if not iopl_ok(s):
-        return priv(s, K_OUTS)
+        return priv(s, K_OUTS, SK_PORT_IO)
     if i.rep and s.regs[1] == 0:
         return 0
+    if sensitive(s, SK_PORT_IO):
+        return S_INTERCEPT
     st = rdv(s, i.osz, i.seg, s.regs[6], &v)
     if st:
         return st

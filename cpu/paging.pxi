@@ -69,6 +69,13 @@ cdef void dc_invalidate(CpuState *s, uint32_t pa, uint32_t n) noexcept nogil:
         a += 1
 
 
+cdef void dc_flush(CpuState *s) noexcept nogil:
+    # Drops every decoded instruction.
+    cdef int k
+    for k in range(DC_SIZE):
+        s.dcache[k].tag = DC_INVALID
+
+
 cdef void dc_invalidate_range(CpuState *s, uint32_t pa, uint32_t n) noexcept nogil:
     # Host writes (m.write, the patcher): only pages that hold code matter.
     cdef uint64_t a = pa

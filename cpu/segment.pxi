@@ -142,8 +142,16 @@ cdef int check_code_seg(CpuState *s, uint32_t sel, uint32_t *lo, uint32_t *hi, u
     return 0
 
 
+cdef inline void cs_size_changed(CpuState *s, uint8_t old_flags) noexcept nogil:
+    # Decoded instructions depend on the default operand size (CS.D).
+    if (old_flags ^ s.seg[CS].flags) & 0x4:
+        dc_flush(s)
+
+
 cdef void load_cs(CpuState *s, uint32_t sel, uint32_t lo, uint32_t hi, uint32_t cpl) noexcept nogil:
+    cdef uint8_t old_flags = s.seg[CS].flags
     desc_to_seg(&s.seg[CS], (sel & 0xFFFC) | cpl, lo, hi)
+    cs_size_changed(s, old_flags)
     set_cpl(s, cpl)
 
 

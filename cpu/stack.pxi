@@ -94,6 +94,9 @@ cdef int POPA(CpuState *s, Insn *i) noexcept nogil:
 
 
 cdef int PUSHF(CpuState *s, Insn *i) noexcept nogil:
+    # Sensitive: it shows the real IF and IOPL at any CPL.
+    if sensitive(s, SK_PUSHF):
+        return S_INTERCEPT
     return pushv(s, i.osz, read_eflags(s) & ~(<uint32_t>(F_RF | F_VM)))
 
 
@@ -121,7 +124,9 @@ cdef inline int load_eflags(CpuState *s, uint32_t v, uint32_t mask) noexcept nog
 
 cdef int POPF(CpuState *s, Insn *i) noexcept nogil:
     cdef uint32_t v, mask = popf_mask(s)
-    cdef int st = rdv(s, i.osz, SS, s.regs[4], &v)
+    cdef int st = sensitive(s, SK_POPF)
+    if st == 0:
+        st = rdv(s, i.osz, SS, s.regs[4], &v)
     if unlikely(st):
         return st
     s.regs[4] += vbytes(i.osz)

@@ -47,6 +47,35 @@ cdef enum:
     S_BREAK = 10     # retired; leave the inner loop so events are rechecked
     S_TRIPLE = 11
     S_STOP = 12
+    S_INTERCEPT = 13 # an intercept wants the instruction (icpt_kind); nothing done yet
+
+# Sensitive-instruction kinds (system.pxi): what c_sens counts and what an
+# intercept can ask for.  The last two only refine the intercept of a
+# control-register write; such writes are counted as SK_MOV_CR.
+cdef enum:
+    SK_CLI = 0
+    SK_STI
+    SK_POPF
+    SK_PUSHF
+    SK_MOV_CR3      # writes to cr3
+    SK_MOV_CR       # other control-register reads and writes (cr3 reads, smsw, lmsw)
+    SK_INVLPG
+    SK_PORT_IO      # in/out, and each element of ins/outs
+    SK_RDTSC
+    SK_HLT
+    SK_DESCRIPTOR   # lgdt lidt lldt ltr sgdt sidt sldt str
+    SK_CPUID
+    SK_MSR          # rdmsr wrmsr
+    SK_IRET
+    SK_INT          # int n, int3, into
+    SK_CLTS
+    SK_WBINVD
+    SK_MOV_DR
+    SK_RDPMC
+    SK_COUNTED      # the kinds above are counted
+    SK_MOV_CR0 = SK_COUNTED
+    SK_MOV_CR4
+    SK_KINDS
 
 cdef struct Seg:
     uint32_t base
@@ -176,4 +205,12 @@ cdef struct CpuState:
     uint64_t c_hook_io
     uint64_t c_hook_watch
     uint64_t c_hook_hlt
-    uint64_t c_wbinvd
+    uint64_t c_hook_icpt
+    # Sensitive instructions and intercepts (system.pxi, Machine.set_intercept).
+    uint64_t c_sens[SK_KINDS]
+    uint64_t c_icpt[SK_KINDS]
+    uint64_t c_icpt_exc[256]
+    uint8_t icpt[SK_KINDS]   # 1: the kind has an intercept hook
+    uint8_t exc_icpt[32]     # bit per vector: the exception has an intercept hook
+    int icpt_kind            # the kind of an S_INTERCEPT
+    int replay               # re-running an instruction already counted and offered

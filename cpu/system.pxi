@@ -4,6 +4,17 @@
 # A privileged instruction at CPL > 0 (or an IOPL-sensitive one at
 # CPL > IOPL) returns S_PRIV with s.gp_kind set instead of a plain #GP(0):
 # the run loop offers it to the trap-and-emulate hook first.
+#
+# Sensitive instructions (the SK_* kinds of state.pxd, here and in io.pxi,
+# stack.pxi, exception.pxi) are counted once per execution, at the start of
+# their handler: one that retires, one that faults (its privilege check, or
+# an operand) and one an intercept takes all count once; ins/outs count per
+# element.  The replay of an instruction (its native run after an intercept
+# declined it, its re-run after a watched write was approved) is not counted
+# again.  After the privilege check and before any effect, the handler calls
+# sensitive(): with an intercept set for the kind it returns S_INTERCEPT and
+# the run loop calls the hook (VT-x style: at any CPL, before the
+# instruction).  Without one it costs the increment and a byte test.
 
 cdef enum:
     K_CLI = 0
@@ -33,6 +44,12 @@ GP_KINDS = ("cli", "sti", "hlt", "in", "out", "ins", "outs", "mov_to_cr", "mov_f
             "mov_dr", "lgdt", "lidt", "lldt", "ltr", "lmsw", "invlpg", "clts", "wbinvd",
             "rdmsr", "wrmsr", "rdtsc", "rdpmc")
 
+# Names of the SK_* kinds, in enum order (counted kinds, then intercept-only ones).
+SENSITIVE_KINDS = ("cli", "sti", "popf", "pushf", "mov_cr3", "mov_cr", "invlpg", "port_io",
+                   "rdtsc", "hlt", "descriptor", "cpuid", "msr", "iret", "int", "clts",
+                   "wbinvd", "mov_dr", "rdpmc")
+INTERCEPT_KINDS = SENSITIVE_KINDS + ("mov_cr0", "mov_cr4")
+
 cdef enum:
     MSR_TSC = 0x10
     MSR_SYSENTER_CS = 0x174
@@ -40,11 +57,29 @@ cdef enum:
     MSR_SYSENTER_EIP = 0x176
 
 
-cdef inline int priv(CpuState *s, int kind) noexcept nogil:
+cdef inline int priv(CpuState *s, int kind, int sens) noexcept nogil:
+    # The privilege check failed: counted as an execution of kind `sens`.
+    s.c_sens[sens] += 1
     s.gp_kind = kind
     s.exc_vec = 13
     s.exc_code = 0
     return S_PRIV
+
+
+cdef inline int sensitive_as(CpuState *s, int kind, int fine) noexcept nogil:
+    # Counts an execution of `kind` and offers it to the intercept of `fine`
+    # (a refinement of kind, or kind itself), else to that of `kind`.
+    if s.replay:
+        return 0
+    s.c_sens[kind] += 1
+    if unlikely(s.icpt[fine] | s.icpt[kind]):
+        s.icpt_kind = fine if s.icpt[fine] else kind
+        return S_INTERCEPT
+    return 0
+
+
+cdef inline int sensitive(CpuState *s, int kind) noexcept nogil:
+    return sensitive_as(s, kind, kind)
 
 
 cdef inline bint iopl_ok(CpuState *s) noexcept nogil:
@@ -69,14 +104,18 @@ cdef int FLAGOP(CpuState *s, Insn *i) noexcept nogil:
 
 cdef int CLI(CpuState *s, Insn *i) noexcept nogil:
     if not iopl_ok(s):
-        return priv(s, K_CLI)
+        return priv(s, K_CLI, SK_CLI)
+    if sensitive(s, SK_CLI):
+        return S_INTERCEPT
     s.eflags &= ~(<uint32_t>F_IF)
     return 0
 
 
 cdef int STI(CpuState *s, Insn *i) noexcept nogil:
     if not iopl_ok(s):
-        return priv(s, K_STI)
+        return priv(s, K_STI, SK_STI)
+    if sensitive(s, SK_STI):
+        return S_INTERCEPT
     if s.eflags & F_IF:
         return 0
     s.eflags |= F_IF
@@ -87,14 +126,17 @@ cdef int STI(CpuState *s, Insn *i) noexcept nogil:
 
 cdef int HLT(CpuState *s, Insn *i) noexcept nogil:
     if s.cpl != 0:
-        return priv(s, K_HLT)
+        return priv(s, K_HLT, SK_HLT)
+    if sensitive(s, SK_HLT):
+        return S_INTERCEPT
     return S_HALT
 
 
-cdef int cpl0_only(CpuState *s, int kind) noexcept nogil:
+cdef int cpl0_only(CpuState *s, int kind, int sens) noexcept nogil:
+    # The privilege check and sensitive() of a CPL 0 instruction.
     if s.cpl != 0:
-        return priv(s, kind)
-    return 0
+        return priv(s, kind, sens)
+    return sensitive(s, sens)
 
 
 cdef int write_cr(CpuState *s, int n, uint32_t v) noexcept nogil:
@@ -125,13 +167,29 @@ cdef int write_cr(CpuState *s, int n, uint32_t v) noexcept nogil:
     return S_BREAK
 
 
+cdef inline int cr_kind(int op, int n) noexcept nogil:
+    # The SK_* kind of mov to/from cr/dr (op as in MOV_CR_DR).
+    if op & 1:
+        return SK_MOV_DR
+    return SK_MOV_CR3 if (op == 2 and n == 3) else SK_MOV_CR
+
+
+cdef inline int cr_write_fine(int n) noexcept nogil:
+    # The finer intercept kind of a write to control register n.
+    return SK_MOV_CR0 if n == 0 else (SK_MOV_CR4 if n == 4 else (SK_MOV_CR3 if n == 3 else SK_MOV_CR))
+
+
 cdef int MOV_CR_DR(CpuState *s, Insn *i) noexcept nogil:
     # i.op: 0 mov r,cr  1 mov r,dr  2 mov cr,r  3 mov dr,r; i.reg = cr/dr number.
     cdef int n = i.reg
+    cdef int kind = cr_kind(i.op, n)
     if (i.op & 1) == 0 and n != 0 and n != 2 and n != 3 and n != 4:
         return fault(s, 6, 0)
     if s.cpl != 0:
-        return priv(s, K_MOV_DR if (i.op & 1) else (K_MOV_TO_CR if i.op == 2 else K_MOV_FROM_CR))
+        return priv(s, K_MOV_DR if (i.op & 1) else (K_MOV_TO_CR if i.op == 2 else K_MOV_FROM_CR),
+                    kind)
+    if sensitive_as(s, kind, cr_write_fine(n) if i.op == 2 else kind):
+        return S_INTERCEPT
     if n == 4 and (i.op & 1):
         n = 6
     elif n == 5 and (i.op & 1):
@@ -149,9 +207,9 @@ cdef int MOV_CR_DR(CpuState *s, Insn *i) noexcept nogil:
 
 cdef int LGDT_LIDT_M(CpuState *s, Insn *i) noexcept nogil:
     cdef uint32_t addr = ea(s, i), limit, base
-    cdef int st
-    if s.cpl != 0:
-        return priv(s, K_LGDT if i.op == 2 else K_LIDT)
+    cdef int st = cpl0_only(s, K_LGDT if i.op == 2 else K_LIDT, SK_DESCRIPTOR)
+    if st:
+        return st
     st = rd16(s, i.seg, addr, &limit)
     if st == 0:
         st = rd32(s, i.seg, addr + 2, &base)
@@ -171,7 +229,9 @@ cdef int LGDT_LIDT_M(CpuState *s, Insn *i) noexcept nogil:
 cdef int SGDT_SIDT_M(CpuState *s, Insn *i) noexcept nogil:
     # Not privileged on i386: the other classic virtualization hole.
     cdef uint32_t addr = ea(s, i)
-    cdef int st
+    cdef int st = sensitive(s, SK_DESCRIPTOR)
+    if st:
+        return st
     if i.op == 0:
         st = wr16(s, i.seg, addr, s.gdt_limit)
         if st == 0:
@@ -232,83 +292,94 @@ cdef inline int ew_read(CpuState *s, Insn *i, bint mem, uint32_t *v) noexcept no
 
 cdef int LLDT_EwM(CpuState *s, Insn *i) noexcept nogil:
     cdef uint32_t v
-    cdef int st = cpl0_only(s, K_LLDT)
+    cdef int st = cpl0_only(s, K_LLDT, SK_DESCRIPTOR)
     if st == 0:
         st = ew_read(s, i, 1, &v)
     return st if st else do_lldt(s, v)
 
 cdef int LLDT_EwR(CpuState *s, Insn *i) noexcept nogil:
-    cdef int st = cpl0_only(s, K_LLDT)
+    cdef int st = cpl0_only(s, K_LLDT, SK_DESCRIPTOR)
     return st if st else do_lldt(s, s.regs[i.rm] & 0xFFFF)
 
 cdef int LTR_EwM(CpuState *s, Insn *i) noexcept nogil:
     cdef uint32_t v
-    cdef int st = cpl0_only(s, K_LTR)
+    cdef int st = cpl0_only(s, K_LTR, SK_DESCRIPTOR)
     if st == 0:
         st = ew_read(s, i, 1, &v)
     return st if st else do_ltr(s, v)
 
 cdef int LTR_EwR(CpuState *s, Insn *i) noexcept nogil:
-    cdef int st = cpl0_only(s, K_LTR)
+    cdef int st = cpl0_only(s, K_LTR, SK_DESCRIPTOR)
     return st if st else do_ltr(s, s.regs[i.rm] & 0xFFFF)
 
+# sldt/str/smsw store a system register at any CPL (more virtualization holes).
+cdef inline int store_ew(CpuState *s, Insn *i, bint mem, int kind, uint32_t v) noexcept nogil:
+    cdef int st = sensitive(s, kind)
+    if st:
+        return st
+    if mem:
+        return wr16(s, i.seg, ea(s, i), v)
+    setr(s, i.osz, i.rm, v)
+    return 0
+
 cdef int SLDT_EwM(CpuState *s, Insn *i) noexcept nogil:
-    return wr16(s, i.seg, ea(s, i), s.ldtr.sel)
+    return store_ew(s, i, 1, SK_DESCRIPTOR, s.ldtr.sel)
 
 cdef int SLDT_EwR(CpuState *s, Insn *i) noexcept nogil:
-    setr(s, i.osz, i.rm, s.ldtr.sel)
-    return 0
+    return store_ew(s, i, 0, SK_DESCRIPTOR, s.ldtr.sel)
 
 cdef int STR_EwM(CpuState *s, Insn *i) noexcept nogil:
-    return wr16(s, i.seg, ea(s, i), s.tr.sel)
+    return store_ew(s, i, 1, SK_DESCRIPTOR, s.tr.sel)
 
 cdef int STR_EwR(CpuState *s, Insn *i) noexcept nogil:
-    setr(s, i.osz, i.rm, s.tr.sel)
-    return 0
+    return store_ew(s, i, 0, SK_DESCRIPTOR, s.tr.sel)
 
 cdef int SMSW_EwM(CpuState *s, Insn *i) noexcept nogil:
-    return wr16(s, i.seg, ea(s, i), s.cr0)
+    return store_ew(s, i, 1, SK_MOV_CR, s.cr0)
 
 cdef int SMSW_EwR(CpuState *s, Insn *i) noexcept nogil:
-    setr(s, i.osz, i.rm, s.cr0)
-    return 0
+    return store_ew(s, i, 0, SK_MOV_CR, s.cr0)
 
-cdef inline int lmsw(CpuState *s, uint32_t v) noexcept nogil:
-    # Loads PE MP EM TS; cannot clear PE.
+cdef inline int lmsw(CpuState *s, Insn *i, bint mem) noexcept nogil:
+    # Loads PE MP EM TS; cannot clear PE.  A cr0 write for the intercepts.
+    cdef uint32_t v
+    cdef int st
+    if s.cpl != 0:
+        return priv(s, K_LMSW, SK_MOV_CR)
+    st = sensitive_as(s, SK_MOV_CR, SK_MOV_CR0)
+    if st == 0:
+        st = ew_read(s, i, mem, &v)
+    if st:
+        return st
     return write_cr(s, 0, (s.cr0 & ~(<uint32_t>0xE)) | (v & 0xF) | (s.cr0 & 1))
 
 cdef int LMSW_EwM(CpuState *s, Insn *i) noexcept nogil:
-    cdef uint32_t v
-    cdef int st = cpl0_only(s, K_LMSW)
-    if st == 0:
-        st = ew_read(s, i, 1, &v)
-    return st if st else lmsw(s, v)
+    return lmsw(s, i, 1)
 
 cdef int LMSW_EwR(CpuState *s, Insn *i) noexcept nogil:
-    cdef int st = cpl0_only(s, K_LMSW)
-    return st if st else lmsw(s, s.regs[i.rm])
+    return lmsw(s, i, 0)
 
 
 cdef int INVLPG_M(CpuState *s, Insn *i) noexcept nogil:
-    if s.cpl != 0:
-        return priv(s, K_INVLPG)
+    cdef int st = cpl0_only(s, K_INVLPG, SK_INVLPG)
+    if st:
+        return st
     tlb_flush_page(s, ea(s, i) + s.seg[i.seg].base)
     s.c_tlb_flush += 1
     return S_BREAK
 
 
 cdef int CLTS(CpuState *s, Insn *i) noexcept nogil:
-    if s.cpl != 0:
-        return priv(s, K_CLTS)
+    cdef int st = cpl0_only(s, K_CLTS, SK_CLTS)
+    if st:
+        return st
     s.cr0 &= ~(<uint32_t>CR0_TS)
     return 0
 
 
 cdef int WBINVD(CpuState *s, Insn *i) noexcept nogil:
-    if s.cpl != 0:
-        return priv(s, K_WBINVD)
-    s.c_wbinvd += 1
-    return 0
+    # No caches are modeled: the count is the effect.
+    return cpl0_only(s, K_WBINVD, SK_WBINVD)
 
 
 cdef void cpuid_leaf(uint32_t leaf, uint32_t *r) noexcept nogil:
@@ -326,6 +397,8 @@ cdef void cpuid_leaf(uint32_t leaf, uint32_t *r) noexcept nogil:
 
 cdef int CPUID(CpuState *s, Insn *i) noexcept nogil:
     cdef uint32_t r[4]
+    if sensitive(s, SK_CPUID):
+        return S_INTERCEPT
     cpuid_leaf(s.regs[0], r)
     s.regs[0] = r[0]
     s.regs[3] = r[1]
@@ -342,7 +415,9 @@ cdef inline uint64_t tsc(CpuState *s) noexcept nogil:
 cdef int RDTSC(CpuState *s, Insn *i) noexcept nogil:
     cdef uint64_t t
     if (s.cr4 & CR4_TSD) and s.cpl != 0:
-        return priv(s, K_RDTSC)
+        return priv(s, K_RDTSC, SK_RDTSC)
+    if sensitive(s, SK_RDTSC):
+        return S_INTERCEPT
     t = tsc(s)
     s.regs[0] = <uint32_t>t
     s.regs[2] = <uint32_t>(t >> 32)
@@ -352,7 +427,9 @@ cdef int RDTSC(CpuState *s, Insn *i) noexcept nogil:
 cdef int RDPMC(CpuState *s, Insn *i) noexcept nogil:
     cdef uint64_t v
     if s.cpl != 0 and not (s.cr4 & 0x100):
-        return priv(s, K_RDPMC)
+        return priv(s, K_RDPMC, SK_RDPMC)
+    if sensitive(s, SK_RDPMC):
+        return S_INTERCEPT
     if s.regs[1] > 1:
         return fault(s, 13, 0)
     v = (s.icount if s.regs[1] == 0 else 0) & 0xFFFFFFFFFFULL
@@ -391,9 +468,9 @@ cdef int msr_write(CpuState *s, uint32_t msr, uint64_t v) noexcept nogil:
 
 cdef int RDMSR(CpuState *s, Insn *i) noexcept nogil:
     cdef uint64_t v
-    cdef int st
-    if s.cpl != 0:
-        return priv(s, K_RDMSR)
+    cdef int st = cpl0_only(s, K_RDMSR, SK_MSR)
+    if st:
+        return st
     st = msr_read(s, s.regs[1], &v)
     if st:
         return st
@@ -403,8 +480,9 @@ cdef int RDMSR(CpuState *s, Insn *i) noexcept nogil:
 
 
 cdef int WRMSR(CpuState *s, Insn *i) noexcept nogil:
-    if s.cpl != 0:
-        return priv(s, K_WRMSR)
+    cdef int st = cpl0_only(s, K_WRMSR, SK_MSR)
+    if st:
+        return st
     return msr_write(s, s.regs[1], s.regs[0] | (<uint64_t>s.regs[2] << 32))
 
 
