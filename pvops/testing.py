@@ -4,7 +4,7 @@ Installed as a ``pytest11`` entry point, so any test suite in an
 environment with pvops gets:
 
 - ``pv_backend``: a fixture parametrised over every registered backend, so
-  one test runs against native, xen, vmi and any third-party backend;
+  one test runs against native, xen, vmi, hvm and any third-party backend;
 - ``pv_recorder``: a :class:`Recorder` over the native backend, registered
   for the duration of the test as ``recording``, that logs every op call;
 - :func:`recording`, to wrap any backend the same way.

@@ -15,12 +15,15 @@ def test_plugin_parametrises_pv_backend_over_the_registry(pytester: pytest.Pytes
     pytester.makepyfile(
         """
         def test_each(pv_backend):
-            assert pv_backend.name in ("native", "xen", "vmi")
+            assert pv_backend.name in ("native", "xen", "vmi", "hvm")
         """
     )
     result = pytester.runpytest_subprocess("-v")
-    result.assert_outcomes(passed=3)
-    result.stdout.fnmatch_lines(["*test_each?native?*PASSED*", "*test_each?xen?*PASSED*"])
+    result.assert_outcomes(passed=len(REGISTRY.names()))
+    result.stdout.fnmatch_lines(
+        [f"*test_each?{name}?*PASSED*" for name in ("hvm", "native", "vmi", "xen")],
+        consecutive=False,
+    )
 
 
 def test_plugin_recorder_logs_calls(pytester: pytest.Pytester) -> None:

@@ -4,7 +4,11 @@ X:1300 A ring-1 kernel cannot load GDTR, IDTR or TR, or write cr0/cr4
 (``arch/i386/xen/enlighten.c``):
 
 - ``load_gdt`` hands the GDT's frames to ``set_gdt`` (made read-only
-  first: Xen refuses descriptor pages anything can write);
+  first: Xen refuses descriptor pages anything can write).  Linux keeps
+  its GDT in a page of its own with no TSS descriptor Xen would refuse;
+  this kernel's shares its page and holds one, so where the platform gave
+  the backend a page for it (``Domain.backend_pages["gdt"]``) the op
+  writes a sanitized copy there first, as the Xen VMI ROM does;
 - ``load_idt`` converts the IDT's gates into a trap table for
   ``set_trap_table``; the table's address means nothing to Xen;
 - ``load_esp0`` is ``stack_switch``; descriptor writes are
@@ -137,11 +141,39 @@ def _read_dtr(cpu: Cpu, dtr: VirtAddr) -> tuple[int, int]:
     return base, limit
 
 
+def _sanitized(table: bytes) -> bytes:
+    """The GDT as Xen will take it: system descriptors left out, DPL 0 made 1."""
+    out = bytearray()
+    for off in range(0, len(table) - 7, 8):
+        low, high = struct.unpack_from("<II", table, off)
+        if high & 0x8000 and not high & 0x1000:
+            low = high = 0  # TSS, LDT, gates: Xen's own business
+        elif high & 0x8000 and not high & 0x6000:
+            high |= 0x2000
+        out += struct.pack("<II", low, high)
+    return bytes(out)
+
+
+def _copy_gdt(cpu: Cpu, base: int, entries: int, page: int) -> None:
+    """Write the sanitized table into the backend's page (writable just for that)."""
+    xen, dom = domain_of(cpu, "cpu.load_gdt")
+    ma = virt_to_machine(xen, dom, page)
+    if ma is None:
+        return
+    rw = (ma & ~0xFFF) | 0x63
+    submit(xen, cpu, dom, update_va_mapping_call(xen, page, rw, xen.abi.uvmf_invlpg), lazy=False)
+    cpu.write_virt(VirtAddr(page), _sanitized(cpu.read_virt(VirtAddr(base), entries * 8)))
+
+
 def xen_load_gdt(cpu: Cpu, dtr: VirtAddr) -> None:
     """set_gdt with the table's frames, mapped read-only first."""
     xen, dom = domain_of(cpu, "cpu.load_gdt")
     base, limit = _read_dtr(cpu, dtr)
-    entries = (limit + 1) // 8
+    entries = min((limit + 1) // 8, 512)
+    page = dom.backend_pages.get("gdt")
+    if page is not None:
+        _copy_gdt(cpu, base, entries, page)
+        base = page
     mfns = []
     for page in range((entries * 8 + 4095) // 4096):
         va = base + page * 4096

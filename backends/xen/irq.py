@@ -6,13 +6,16 @@ is a store, and so is enabling, followed by a check of
 ``evtchn_upcall_pending``: an event that arrived while masked is delivered
 at once by making any hypercall (``force_evtchn_callback`` uses
 ``xen_version``), because Xen delivers pending events on its way back to
-the guest.  Halting is ``sched_op(block)``, which also unmasks.
+the guest.  Halting is ``sched_op(block)``, which also unmasks; halting
+with events masked can never be woken, so it is the end of the domain
+(2.6.23 ``xen_halt`` takes the vCPU down; the model's one vCPU per domain
+makes that ``sched_op(shutdown, poweroff)``, as the Xen VMI ROM does).
 """
 
 from __future__ import annotations
 
 from pvops.backends.xen.models import events
-from pvops.backends.xen.models.abi import SCHEDOP_BLOCK
+from pvops.backends.xen.models.abi import SCHEDOP_BLOCK, SCHEDOP_SHUTDOWN, SHUTDOWN_POWEROFF
 from pvops.backends.xen.xen_ops import domain_of, hypercall
 from pvops.hw import EFLAGS_IF, Cpu
 from pvops.types import IrqFlags
@@ -57,18 +60,17 @@ def xen_irq_enable(cpu: Cpu) -> None:
         _force_evtchn_callback(cpu)
 
 
-def _block(cpu: Cpu, op: str) -> None:
+def _sched_op(cpu: Cpu, op: str, cmd: int, reason: int = 0) -> None:
     xen, _ = domain_of(cpu, op)
     if xen.abi.major < 3:
-        hypercall(xen, cpu, "sched_op", SCHEDOP_BLOCK)
+        hypercall(xen, cpu, "sched_op", cmd | reason << 8)
     else:
-        hypercall(
-            xen,
-            cpu,
-            "sched_op_compat" if xen.abi.number("sched_op_compat") else "sched_op",
-            SCHEDOP_BLOCK,
-            0,
-        )
+        name = "sched_op_compat" if xen.abi.number("sched_op_compat") else "sched_op"
+        hypercall(xen, cpu, name, cmd, reason)
+
+
+def _block(cpu: Cpu, op: str) -> None:
+    _sched_op(cpu, op, SCHEDOP_BLOCK)
 
 
 def xen_safe_halt(cpu: Cpu) -> None:
@@ -77,5 +79,9 @@ def xen_safe_halt(cpu: Cpu) -> None:
 
 
 def xen_halt(cpu: Cpu) -> None:
-    """Block until an event."""
+    """Block until an event; with events masked nothing can come: power off."""
+    xen, dom = domain_of(cpu, "irq.halt")
+    if events.upcall_mask(xen, dom):
+        _sched_op(cpu, "irq.halt", SCHEDOP_SHUTDOWN, SHUTDOWN_POWEROFF)
+        return
     _block(cpu, "irq.halt")

@@ -9,8 +9,14 @@ consecutive requests as one ``mmu_update``).
 
 A page that becomes a page table (``alloc_pt``/``alloc_pd``) is remapped
 read-only in the kernel's direct map first, because Xen refuses to
-validate a table anything can write; ``write_cr3`` is ``MMUEXT_NEW_BASEPTR``
-and Xen validates (pins on demand) the new directory.  TLB flushes are
+validate a table anything can write, and pinned, so Xen validates it once
+rather than at every switch to it (XenoLinux pins at allocation; 2.6.23
+at ``activate_mm``, which this kernel does not call); ``release_*``
+unpins and makes it writable again.  These, and directory entries
+(``set_pmd``: the caller walks through the entry right after), go down at
+once even in lazy mode, after whatever is queued, as Linux's
+``xen_set_pmd`` and ``make_lowmem_page_readonly`` do.  ``write_cr3`` is
+``MMUEXT_NEW_BASEPTR``.  TLB flushes are
 MMUEXT commands; ``cr2`` is what Xen recorded for the last fault
 (``vcpu_info.arch.cr2`` in 3.0).
 """
@@ -112,7 +118,7 @@ def _set_mapping_rw(cpu: Cpu, pfn: Pfn, *, writable: bool, op: str) -> None:
         return  # highmem: not in the direct map
     pte = (mfn << 12) | PTE_PRESENT | 0x60 | (PTE_RW if writable else 0)
     call = update_va_mapping_call(xen, va, pte, xen.abi.uvmf_invlpg)
-    submit(xen, cpu, dom, call, lazy=batch_of(xen, dom).lazy_mmu)
+    submit(xen, cpu, dom, call, lazy=False)
 
 
 def _make_readonly(cpu: Cpu, va: VirtAddr) -> None:
@@ -121,33 +127,55 @@ def _make_readonly(cpu: Cpu, va: VirtAddr) -> None:
     _set_mapping_rw(cpu, Pfn(pfn), writable=False, op="mmu")
 
 
+def _register_table(cpu: Cpu, pfn: Pfn, pin: str, op: str) -> None:
+    xen, dom = domain_of(cpu, op)
+    flush(xen, cpu, dom)  # after everything queued before it
+    _set_mapping_rw(cpu, pfn, writable=False, op=op)
+    mfn = dom.mfn(pfn)
+    if mfn is not None:
+        submit(xen, cpu, dom, mmuext_call(xen, pin, mfn), lazy=False)
+
+
+def _retire_table(cpu: Cpu, pfn: Pfn, op: str) -> None:
+    xen, dom = domain_of(cpu, op)
+    flush(xen, cpu, dom)
+    mfn = dom.mfn(pfn)
+    if mfn is not None:
+        submit(xen, cpu, dom, mmuext_call(xen, "unpin_table", mfn), lazy=False)
+    _set_mapping_rw(cpu, pfn, writable=True, op=op)
+
+
 def xen_alloc_pt(cpu: Cpu, pfn: Pfn) -> None:
-    """A page becomes a page table: map it read-only first (``make_lowmem_page_readonly``)."""
-    _set_mapping_rw(cpu, pfn, writable=False, op="mmu.alloc_pt")
+    """A page becomes a page table: read-only (``make_lowmem_page_readonly``), then pinned."""
+    _register_table(cpu, pfn, "pin_l1_table", "mmu.alloc_pt")
 
 
 def xen_alloc_pd(cpu: Cpu, pfn: Pfn) -> None:
-    """A page becomes a directory: read-only too."""
-    _set_mapping_rw(cpu, pfn, writable=False, op="mmu.alloc_pd")
+    """A page becomes a directory: read-only, then pinned as an L2."""
+    _register_table(cpu, pfn, "pin_l2_table", "mmu.alloc_pd")
 
 
 def xen_release_pt(cpu: Cpu, pfn: Pfn) -> None:
-    """A page table is freed: writable again."""
-    _set_mapping_rw(cpu, pfn, writable=True, op="mmu.release_pt")
+    """A page table is freed: unpinned, writable again."""
+    _retire_table(cpu, pfn, "mmu.release_pt")
 
 
 def xen_release_pd(cpu: Cpu, pfn: Pfn) -> None:
-    """A directory is freed: writable again."""
-    _set_mapping_rw(cpu, pfn, writable=True, op="mmu.release_pd")
+    """A directory is freed: unpinned, writable again."""
+    _retire_table(cpu, pfn, "mmu.release_pd")
 
 
-def _write_entry(cpu: Cpu, ptr: VirtAddr, value: int, op: str) -> None:
+def _write_entry(cpu: Cpu, ptr: VirtAddr, value: int, op: str, *, lazy: bool = True) -> None:
     xen, dom = domain_of(cpu, op)
     ma = virt_to_machine(xen, dom, ptr)
     if ma is None:
         return
     call = mmu_update_call(xen, ma, value & 0xFFFFFFFF)
-    submit(xen, cpu, dom, call, lazy=batch_of(xen, dom).lazy_mmu)
+    if lazy:
+        submit(xen, cpu, dom, call, lazy=batch_of(xen, dom).lazy_mmu)
+        return
+    flush(xen, cpu, dom)
+    submit(xen, cpu, dom, call, lazy=False)
 
 
 def xen_set_pte(cpu: Cpu, ptep: VirtAddr, pte: Pte) -> None:
@@ -162,8 +190,8 @@ def xen_set_pte_at(cpu: Cpu, mm: VirtAddr, addr: VirtAddr, ptep: VirtAddr, pte: 
 
 
 def xen_set_pmd(cpu: Cpu, pmdp: VirtAddr, pmd: Pde) -> None:
-    """mmu_update of one directory entry."""
-    _write_entry(cpu, pmdp, pmd, "mmu.set_pmd")
+    """mmu_update of one directory entry, at once (``xen_set_pmd``: the caller walks it next)."""
+    _write_entry(cpu, pmdp, pmd, "mmu.set_pmd", lazy=False)
 
 
 def _m2p_entry(cpu: Cpu, value: int, op: str) -> int:

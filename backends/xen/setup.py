@@ -49,10 +49,10 @@ def xen_patch(site: PatchSite) -> PatchResult:
 
 
 def xen_arch_setup(cpu: Cpu) -> None:
-    """Register the kernel's event and failsafe callbacks, if it has them."""
+    """Register the event and failsafe callbacks: the backend's gates, or the kernel's own."""
     xen, dom = domain_of(cpu, "init.arch_setup")
-    event = dom.symbols.get("xen_hypervisor_callback")
-    failsafe = dom.symbols.get("xen_failsafe_callback", event)
+    event = dom.backend_pages.get("upcall", dom.symbols.get("xen_hypervisor_callback"))
+    failsafe = dom.backend_pages.get("failsafe", dom.symbols.get("xen_failsafe_callback", event))
     if event is not None and failsafe is not None:
         cs = xen.host.get_segment("cs")[0]
         hypercall(xen, cpu, "set_callbacks", cs, event, cs, failsafe)

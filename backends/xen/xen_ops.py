@@ -66,7 +66,7 @@ def stage(xen: Xen, dom: Domain, data: bytes, *, below: int = 0) -> VirtAddr:
 
 def virt_to_machine(xen: Xen, dom: Domain, va: int) -> int | None:
     """The machine address behind a kernel virtual address (a page walk)."""
-    return xen.guest.translate(dom.baseptr, va, write=False)
+    return xen.translate(dom, va)
 
 
 def lowmem_va(dom: Domain, pfn: int, page_offset: int) -> VirtAddr:
@@ -175,8 +175,8 @@ def mmuext_call(xen: Xen, name: str, arg1: int, arg2: int = 0) -> Call:
     cmd = xen.abi.mmuext[name]
     if xen.abi.mmu_extended_command is not None:
         ext = xen.abi.mmu_extended_command
-        if name == "invlpg":
-            return mmu_update_call(xen, ext, (arg1 & ~0xFFF) | cmd)
+        if name == "invlpg":  # the address in ptr, as 2.6.9's queue_invlpg
+            return mmu_update_call(xen, (arg1 & ~0xFFF) | ext, cmd)
         if name == "set_ldt":
             return mmu_update_call(xen, (arg1 & ~3) | ext, cmd | arg2 << 8)
         return mmu_update_call(xen, (arg1 << 12) | ext, cmd)

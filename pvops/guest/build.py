@@ -118,14 +118,16 @@ XEN_INTERFACES = ("xen-3.0", "none")
 def flavour_spec(flavour: str, options: Mapping[str, str] | None = None) -> FlavourSpec:
     """The spec of ``flavour`` with ``options`` applied.
 
-    Options: ``xen`` (pvops only): the Xen interface the image carries an
-    entry point for, ``xen-3.0`` (default) or ``none``.
+    Options (pvops only): ``xen``: the Xen interface the image carries an
+    entry point for, ``xen-3.0`` (default) or ``none``; ``hvm``: whether the
+    image can take the hvm backend's paravirtual MMU by late registration,
+    ``y`` (default) or ``n`` (a kernel built before that interface existed).
 
     Raises:
         BuildError: unknown flavour or option.
     """
     opts = dict(options or {})
-    known = {"pvops": {"xen"}}.get(flavour, set())
+    known = {"pvops": {"xen", "hvm"}}.get(flavour, set())
     unknown = set(opts) - known
     if unknown:
         msg = f"flavour {flavour!r} takes no option {', '.join(sorted(unknown))}"
@@ -147,7 +149,11 @@ def flavour_spec(flavour: str, options: Mapping[str, str] | None = None) -> Flav
         if xen not in XEN_INTERFACES:
             msg = f"option xen={xen!r}: expected one of {', '.join(XEN_INTERFACES)}"
             raise BuildError(msg)
-        backends = "native" + (f",{xen}" if xen != "none" else "")
+        hvm = opts.get("hvm", "y")
+        if hvm not in ("y", "n"):
+            msg = f"option hvm={hvm!r}: expected y or n"
+            raise BuildError(msg)
+        backends = "native" + (f",{xen}" if xen != "none" else "") + (",hvm" if hvm == "y" else "")
         return FlavourSpec(
             "pvops",
             ("CONFIG_PARAVIRT",) + (("CONFIG_PARAVIRT_XEN",) if xen != "none" else ()),

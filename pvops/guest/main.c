@@ -19,6 +19,7 @@ const char flavour_name[] = PVOPS_FLAVOUR;
 
 void gdt_init(void);
 void idt_init(void);
+void paravirt_late_init(void);	/* paravirt/late.c */
 extern const struct workload __workloads_start[], __workloads_end[];
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n'; }
@@ -94,6 +95,9 @@ void __noreturn start_kernel(void)
 	gdt_init();
 	idt_init();
 	paging_init();
+#ifdef CONFIG_PARAVIRT
+	paravirt_late_init();
+#endif
 	sched_init();
 	timer_init();
 	irq_enable();

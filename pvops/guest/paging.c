@@ -14,6 +14,7 @@
 #include "kernel.h"
 #include "mm.h"
 #include "paravirt.h"
+#include "xen/pvops_xen.h"
 
 struct mm_struct init_mm;
 
@@ -58,18 +59,22 @@ void paging_init(void)
 	phys_addr_t end = mem_bytes < DIRECT_MAP_MAX ? mem_bytes : DIRECT_MAP_MAX;
 	phys_addr_t pa = 0;
 
-#ifdef CONFIG_XENOLINUX
-	/* Keep the page directory Xen built (already pinned) and extend its
-	 * direct map past the domain builder's boot mapping: entries already
-	 * present (among them the read-only ones of page-table frames) stay. */
-	end = xen_phys_end();
-	page_alloc_init(xen_first_free(), end);
-	init_mm.pgd = __va(read_cr3());
-#else
-	page_alloc_init(__pa(_end), end);
-	init_mm.pgd = pfn_to_virt(alloc_page());
-	paravirt_alloc_pd(virt_to_pfn(init_mm.pgd));
+#if defined(CONFIG_XENOLINUX) || defined(CONFIG_PARAVIRT_XEN)
+	if (xen_booted()) {
+		/* Keep the page directory Xen built (already pinned) and extend
+		 * its direct map past the domain builder's boot mapping: entries
+		 * already present (among them the read-only ones of page-table
+		 * frames) stay. */
+		end = xen_phys_end();
+		page_alloc_init(xen_first_free(), end);
+		init_mm.pgd = __va(read_cr3());
+	} else
 #endif
+	{
+		page_alloc_init(__pa(_end), end);
+		init_mm.pgd = pfn_to_virt(alloc_page());
+		paravirt_alloc_pd(virt_to_pfn(init_mm.pgd));
+	}
 	arch_enter_lazy_mmu_mode();
 	for (; pa < end; pa += PAGE_SIZE) {
 		pte_t *pte = lookup_pte(&init_mm, PAGE_OFFSET + pa, 1);

@@ -62,6 +62,14 @@ DEFAULT_COSTS: dict[str, Cost] = {
     "insn.rdtsc": Cost(80.0, "assumption"),
     "insn.hlt": Cost(0.0, "assumption: halting costs nothing; the wait is not modeled"),
     "insn.descriptor": Cost(100.0, "assumption: lgdt/lidt/ltr/lldt"),
+    "insn.cpuid": Cost(100.0, "assumption: a serializing instruction"),
+    "insn.msr": Cost(100.0, "assumption: rdmsr/wrmsr"),
+    "insn.iret": Cost(0.0, "assumption: priced inside the trap round trip that ends in it"),
+    "insn.int": Cost(0.0, "assumption: priced as the trap it raises (trap.*)"),
+    "insn.clts": Cost(20.0, "assumption"),
+    "insn.wbinvd": Cost(2000.0, "assumption: write back an empty cache"),
+    "insn.mov_dr": Cost(20.0, "assumption"),
+    "insn.rdpmc": Cost(80.0, "assumption: as rdtsc"),
     # Traps within the guest (no hypervisor involved).
     "trap.syscall": Cost(241.0, f"{ASPLOS06}: syscall round trip 242"),
     "trap.pagefault": Cost(1092.0, f"{ASPLOS06}: pgfault 1093"),
@@ -106,11 +114,11 @@ class CostModel:
             msg = f"the cost model has no event {event!r}"
             raise CostError(msg) from None
 
-    def breakdown(self, counts: Mapping[str, int]) -> dict[str, float]:
+    def breakdown(self, counts: Mapping[str, float]) -> dict[str, float]:
         """Cycles per event for a run's counts (events with zero count left out)."""
         return {event: count * self.cost(event).cycles for event, count in counts.items() if count}
 
-    def cycles(self, counts: Mapping[str, int]) -> float:
+    def cycles(self, counts: Mapping[str, float]) -> float:
         """Total modeled cycles for a run's counts."""
         return sum(self.breakdown(counts).values())
 

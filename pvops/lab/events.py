@@ -31,6 +31,14 @@ SENSITIVE_EVENTS: Mapping[str, str] = {
     "rdtsc": "insn.rdtsc",
     "hlt": "insn.hlt",
     "descriptor": "insn.descriptor",
+    "cpuid": "insn.cpuid",
+    "msr": "insn.msr",
+    "iret": "insn.iret",
+    "int": "insn.int",
+    "clts": "insn.clts",
+    "wbinvd": "insn.wbinvd",
+    "mov_dr": "insn.mov_dr",
+    "rdpmc": "insn.rdpmc",
 }
 
 

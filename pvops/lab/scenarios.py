@@ -16,13 +16,13 @@ import attrs
 
 from pvops.bootmod import build_module, module_source
 from pvops.guest.build import build
-from pvops.image import load_image
+from pvops.image import GuestImage, load_image
 from pvops.lab.compare import Cell, CellResult, compare
 from pvops.lab.cost import CostModel
-from pvops.lab.events import events
-from pvops.lab.run import DEFAULT_MEMORY, RunResult, cmdline, finish
+from pvops.lab.events import events, per_iteration
+from pvops.lab.run import DEFAULT_MEMORY, RunResult, cmdline, finish, run_workload
 from pvops.platform.bare import BareMetal
-from pvops.platform.model import model_names
+from pvops.platform.model import HypervisorModel, model_names
 from pvops.types import PhysAddr
 
 ITERATIONS = 50
@@ -181,6 +181,105 @@ def boot_modules(model: CostModel) -> ScenarioResult:
     else:
         outcome = f"no: {before.reason or after.reason}"
     return ScenarioResult("boot-modules", question, outcome, evidence)
+
+
+def _boot_and_finish(
+    image: GuestImage, hv: HypervisorModel, guest: str, workload: str, iterations: int
+) -> RunResult:
+    session = hv.boot(
+        image,
+        cmdline=cmdline(workload, iterations),
+        memory=DEFAULT_MEMORY,
+        patch=True,
+        force=False,
+    )
+    result = RunResult(guest=guest, hv=hv.name, workload=workload, iterations=iterations)
+    return finish(session, result)
+
+
+def _per_iteration(
+    label: str,
+    image: GuestImage,
+    make_hv: Callable[[], HypervisorModel],
+    guest: str,
+    workload: str,
+    model: CostModel,
+) -> tuple[Evidence, RunResult]:
+    """A custom image on a custom model, measured per iteration (N runs minus none)."""
+    full = _boot_and_finish(image, make_hv(), guest, workload, ITERATIONS)
+    base = _boot_and_finish(image, make_hv(), guest, workload, 0)
+    ok = full.ok and base.ok
+    counts = per_iteration(events(full), events(base), ITERATIONS) if ok else {}
+    evidence = Evidence(
+        label, guest, full.hv, workload, ITERATIONS, ok, full.outcome if ok else "failed",
+        full.reason or base.reason, model.cycles(counts) if ok else 0.0, counts,
+        "per iteration",
+    )  # fmt: skip
+    return evidence, full
+
+
+@scenario("late-registration")
+def late_registration(model: CostModel) -> ScenarioResult:
+    """A hardware VMM lets a pvops kernel boot natively and take better ops later."""
+    question = (
+        "Under a hardware-assisted hypervisor, can a pvops kernel that booted on the "
+        "native ops take the hypervisor's paravirtual MMU later, and what does it buy? "
+        "Does a kernel built without that backend get it too?"
+    )
+    if _missing(["hvm"]):
+        return ScenarioResult("late-registration", question, "blocked: no hvm model", [])
+    from pvops.platform.hvm import HardwareAssisted  # noqa: PLC0415
+
+    runs = [
+        ("native kernel", load_image(build("native")), "native"),
+        ("pvops, built with the hvm backend", load_image(build("pvops")), "pvops"),
+        ("pvops, built before it", load_image(build("pvops", options={"hvm": "n"})), "pvops"),
+    ]
+    evidence, backends = [], []
+    for label, image, guest in runs:
+        item, full = _per_iteration(label, image, HardwareAssisted, guest, "fork", model)
+        evidence.append(item)
+        backends.append(full.backend)
+    exits = [sum(v for k, v in e.counts.items() if k.startswith("exit.")) for e in evidence]
+    if all(e.ok for e in evidence):
+        outcome = (
+            f"fork under hvm, per iteration: native kernel {exits[0]:,.0f} exits "
+            f"({evidence[0].modeled_cycles:,.0f} cycles); pvops with the hvm backend ran on "
+            f"'{backends[1]}' ops after boot: {exits[1]:,.0f} exits "
+            f"({evidence[1].modeled_cycles:,.0f} cycles); pvops built without it stayed on "
+            f"'{backends[2]}': {exits[2]:,.0f} exits ({evidence[2].modeled_cycles:,.0f} cycles)"
+        )
+    else:
+        outcome = "failed: " + "; ".join(f"{e.label}: {e.reason}" for e in evidence if not e.ok)
+    return ScenarioResult("late-registration", question, outcome, evidence)
+
+
+@scenario("hypervisor-upgrade")
+def hypervisor_upgrade(model: CostModel) -> ScenarioResult:
+    """Upgrade Xen 2.0.7 to 3.0.1 and keep every guest binary: who survives?"""
+    question = (
+        "The hypervisor is upgraded from xen-2.0.7 to xen-3.0.1 and no guest is rebuilt: "
+        "which flavours still boot and pass?"
+    )
+    missing = _missing(["xen-2.0.7", "xen-3.0.1"])
+    if missing:
+        return ScenarioResult(
+            "hypervisor-upgrade", question, f"blocked: no {', '.join(missing)} model", []
+        )
+    evidence = []
+    verdicts = []
+    for guest in ("xenolinux-2.0", "vmi", "pvops", "xenolinux-3.0"):
+        before = run_workload(guest, "xen-2.0.7", "syscall", ITERATIONS)
+        after = run_workload(guest, "xen-3.0.1", "syscall", ITERATIONS)
+        evidence += [Evidence.of(f"{guest} before", before, model),
+                     Evidence.of(f"{guest} after", after, model)]  # fmt: skip
+        if before.ok and after.ok:
+            verdicts.append(f"{guest} survives")
+        elif before.ok:
+            verdicts.append(f"{guest} ran before but not after ({after.outcome}: {after.reason})")
+        else:
+            verdicts.append(f"{guest} did not run on 2.0.7 ({before.outcome}: {before.reason})")
+    return ScenarioResult("hypervisor-upgrade", question, "; ".join(verdicts), evidence)
 
 
 def run_scenarios(

@@ -96,7 +96,7 @@ def model_names() -> list[str]:
     return sorted(MODELS)
 
 
-MODEL_MODULES = ("pvops.platform.bare",)
+MODEL_MODULES = ("pvops.platform.bare", "pvops.platform.hvm", "pvops.backends.xen.platform")
 """Modules that register hypervisor models in :data:`MODELS` when imported."""
 
 

@@ -179,8 +179,8 @@ def mmuext(xen: Xen, dom: Domain, name: str, arg1: int, arg2: int = 0) -> int:
     """One MMUEXT command the release's way (2.0: mmu_update ptr|3; 3.0: hypercall 26)."""
     cmd = xen.abi.mmuext[name]
     if xen.abi.mmu_extended_command is not None:
-        if name in ("invlpg", "tlb_flush"):
-            return mmu_update(xen, dom, (3, arg1 | cmd))
+        if name in ("invlpg", "tlb_flush"):  # the linear address in ptr
+            return mmu_update(xen, dom, ((arg1 & ~0xFFF) | 3, cmd))
         return mmu_update(xen, dom, ((arg1 << 12) | 3, cmd | arg2 << 8))
     put(xen, dom, SCRATCH, u32s(cmd, arg1, arg2))
     return hcall(xen, 26, SCRATCH, 1, 0, 0x7FF0)

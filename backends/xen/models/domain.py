@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import struct
+from typing import Any
 
 import attrs
 
@@ -31,6 +32,7 @@ from pvops.backends.xen.models.abi import (
     PTE_USER,
     XenAbi,
 )
+from pvops.backends.xen.models.host import SegName
 from pvops.backends.xen.models.loader import GuestInfo
 from pvops.image import GuestImage
 from pvops.types import PAGE_SIZE, Mfn, Pfn
@@ -41,7 +43,7 @@ INVALID_MFN = 0xFFFFFFFF
 MB4 = 1 << 22
 
 REGS = ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags")
-SEGS = ("cs", "ss", "ds", "es", "fs", "gs")
+SEGS: tuple[SegName, ...] = ("cs", "ss", "ds", "es", "fs", "gs")
 
 
 class RunState(enum.Enum):
@@ -123,6 +125,17 @@ class Domain:
     virt_base: int = 0xC0000000  # where pfn 0 is mapped (the kernel's PAGE_OFFSET)
     last_cr2: int = 0  # the last page-fault address bounced (2.0 keeps it nowhere else)
     symbols: dict[str, int] = attrs.field(factory=dict)  # the kernel's, for callbacks
+    upcalls: int = 0  # event callbacks bounced into the guest
+    # Pages the host half of a pvops kernel's xen backend keeps in the domain
+    # (its gates, its GDT copy), by name -> kernel virtual address.
+    backend_pages: dict[str, int] = attrs.field(factory=dict)
+    # A domain the VMI builder made (X:450): entered natively, memory translated
+    # by Xen's shadows, its PC's ports emulated.
+    native_boot: bool = False
+    shadow: Any = None  # .shadow.ShadowPager of a translated domain
+    platform: Any = None  # .emulate.VirtualPc: the PC devices a native kernel drives
+    iopl: int = 0  # the I/O privilege Xen emulates for the kernel (physdev_op SET_IOPL)
+    mmu_entries: int = 0  # page-table entries written after validation
 
     @property
     def nr_pages(self) -> int:

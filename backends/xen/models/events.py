@@ -125,4 +125,7 @@ def deliver_pending(xen: Xen, dom: Domain) -> bool:
     cs, eip = dom.event_callback
     if not cs & 0xFFFC or not eip:
         return False
-    return traps.bounce(xen, dom, cs, eip, xen.context(), interrupt=True)
+    if not traps.bounce(xen, dom, cs, eip, xen.context(), interrupt=True):
+        return False
+    dom.upcalls += 1
+    return True

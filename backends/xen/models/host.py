@@ -21,26 +21,27 @@ physical memory; this adds the hypervisor-only parts.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pvops.hw import Cpu
 
 IntHook = Callable[[Any], None]
 GateSlot = Callable[[Any], None]
 WatchHook = Callable[[Any, int, int, int], "bool | None"]
+SegName = Literal["es", "cs", "ss", "ds", "fs", "gs", "tr", "ldtr"]
 
 
 @runtime_checkable
 class XenHost(Cpu, Protocol):
     """A :class:`~pvops.hw.Cpu` plus the hooks a hypervisor model installs."""
 
-    def get_segment(self, name: str) -> tuple[int, int, int, int, int]:
+    def get_segment(self, name: SegName) -> tuple[int, int, int, int, int]:
         """The hidden cache of a segment register: (selector, base, limit, access, flags)."""
         ...
 
     def set_segment(
         self,
-        name: str,
+        name: SegName,
         selector: int,
         base: int | None = None,
         limit: int | None = None,

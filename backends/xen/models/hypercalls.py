@@ -60,6 +60,7 @@ Handler = Callable[["Xen", Domain, Sequence[int]], int]
 EEXIST = 17
 MAX_BATCH = 1 << 16  # entries per mmu_update / mmuext_op / multicall (Xen preempts instead)
 MAX_TRAPS = 256
+PHYSDEVOP_SET_IOPL = 6
 
 
 def _fixup_rpl(sel: int) -> int:
@@ -183,8 +184,12 @@ def do_set_gdt(xen: Xen, dom: Domain, args: Sequence[int]) -> int:
     if isinstance(raw, int):
         return raw
     mfns = list(struct.unpack(f"<{nr}I", raw))
+    if dom.shadow is not None:  # translated: the guest names its own frames
+        mfns = [m if m is not None else -1 for m in map(dom.shadow.mfn, mfns)]
     if not _acquire_desc_frames(xen, dom, mfns, entries):
         return _abuse(xen, dom, -EINVAL)
+    if dom.shadow is not None:
+        dom.shadow.protect(set(mfns))
     for old in dom.gdt_frames:
         xen.frames.put_type(old)
     dom.gdt_frames = [Mfn(m) for m in mfns]
@@ -204,6 +209,9 @@ def do_update_descriptor(xen: Xen, dom: Domain, args: Sequence[int]) -> int:
         ma, lo, hi = args[0] | args[1] << 32, args[2], args[3]
     else:
         ma, lo, hi = args[0], args[1], args[2]
+    if dom.shadow is not None:  # translated: a guest-physical address
+        mfn = dom.shadow.mfn(ma >> 12)
+        ma = -1 if mfn is None else (mfn << 12) | (ma & 0xFFF)
     mfn = ma >> 12
     if ma & 7 or not xen.frames.owned_by(mfn, dom.domid):
         return _abuse(xen, dom, -EINVAL)
@@ -262,6 +270,11 @@ def _flush(xen: Xen, dom: Domain, va: int | None = None) -> None:
 def mmuext(xen: Xen, dom: Domain, cmd: str, arg1: int, arg2: int) -> int:
     """One extended MMU command (2.0 through mmu_update, 3.0 through mmuext_op)."""
     domid = dom.domid
+    if dom.shadow is not None:  # translated: Xen keeps the real tables
+        if cmd in ("pin_l1_table", "pin_l2_table", "unpin_table"):
+            return 0
+        if cmd == "new_baseptr":
+            return _abuse(xen, dom, dom.shadow.set_base(arg1))
     if cmd in ("pin_l1_table", "pin_l2_table"):
         kind = PageType.L1 if cmd == "pin_l1_table" else PageType.L2
         return _abuse(xen, dom, xen.frames.pin(domid, arg1, kind))
@@ -294,7 +307,7 @@ def set_ldt(xen: Xen, dom: Domain, base: int, entries: int) -> int:
         return _abuse(xen, dom, -EINVAL)
     mfns: list[int] = []
     for page in range((entries * 8 + 4095) // 4096):
-        ma = xen.guest.translate(dom.baseptr, base + page * 4096, write=False)
+        ma = xen.translate(dom, base + page * 4096)
         if ma is None:
             return -EFAULT
         mfns.append(ma >> 12)
@@ -326,21 +339,26 @@ def do_mmu_update(xen: Xen, dom: Domain, args: Sequence[int]) -> int:
             break
         ptr, val = abi.mmu_update.unpack(raw, "ptr"), abi.mmu_update.unpack(raw, "val")
         cmd = ptr & 3
-        if cmd == 0:
+        if cmd == 0 and dom.shadow is not None:  # translated: ptr is guest-physical
+            rc = dom.shadow.guest_update(ptr, val) if ptr >> 32 == 0 else -EINVAL
+            dom.mmu_entries += rc == 0
+        elif cmd == 0:
             rc = xen.frames.update_entry(dom.domid, ptr & ~3, val) if ptr >> 32 == 0 else -EINVAL
             if rc == 0 and val >> 32:
                 rc = -EINVAL  # non-PAE: no high PTE bits
+            dom.mmu_entries += rc == 0
         elif cmd == abi.mmu_machphys_update:
             mfn = ptr >> 12
-            rc = 0 if xen.frames.owned_by(mfn, dom.domid) else -EINVAL
+            rc = 0 if xen.frames.owned_by(mfn, dom.domid) and dom.shadow is None else -EINVAL
             if rc == 0:
                 xen.set_m2p(mfn, val & 0xFFFFFFFF)
         elif cmd == abi.mmu_extended_command:
             name = {v: k for k, v in abi.mmuext.items()}.get(val & 0xFF)
             if name is None:
                 rc = -EINVAL
-            elif name in ("invlpg",):
-                rc = mmuext(xen, dom, name, val & ~0xFFF, 0)
+            elif name == "invlpg":
+                # The linear address rides in ptr (2.6.9 queue_invlpg; 2.0 __flush_tlb_one(ptr)).
+                rc = mmuext(xen, dom, name, ptr & ~0xFFF, 0)
             elif name == "set_ldt":
                 rc = mmuext(xen, dom, name, ptr & ~3, (val >> 8) & 0xFFFFFF)
             else:
@@ -392,6 +410,17 @@ def do_update_va_mapping(xen: Xen, dom: Domain, args: Sequence[int]) -> int:
         va, pte, flags = (args[0] << 12) & 0xFFFFFFFF, args[1], args[2]
     if va >= abi.virt_start:
         return _abuse(xen, dom, -EINVAL)
+    if dom.shadow is not None:  # translated: the guest's own entry, then its shadow
+        walk = dom.shadow.guest_walk(va)
+        if walk is None:
+            return _abuse(xen, dom, -EINVAL)
+        gpa = (walk[0] & ~0xFFF) + ((va >> 12) & 1023) * 4
+        rc = dom.shadow.guest_update(gpa, pte)
+        if rc:
+            return _abuse(xen, dom, rc)
+        dom.mmu_entries += 1
+        _uvm_flush(xen, dom, va, flags)
+        return 0
     pde = xen.mem.u32((dom.baseptr << 12) + (va >> 22) * 4)
     l1 = pde >> 12
     if not pde & 1 or l1 >= xen.frames.nframes or xen.frames.info[l1].type != PageType.L1:
@@ -399,12 +428,17 @@ def do_update_va_mapping(xen: Xen, dom: Domain, args: Sequence[int]) -> int:
     rc = xen.frames.update_entry(dom.domid, (l1 << 12) + ((va >> 12) & 1023) * 4, pte)
     if rc:
         return _abuse(xen, dom, rc)
-    kind = flags & 3
-    if kind == abi.uvmf_flush:
-        _flush(xen, dom)
-    elif kind == abi.uvmf_invlpg:
-        _flush(xen, dom, va & ~0xFFF)
+    dom.mmu_entries += 1
+    _uvm_flush(xen, dom, va, flags)
     return 0
+
+
+def _uvm_flush(xen: Xen, dom: Domain, va: int, flags: int) -> None:
+    kind = flags & 3
+    if kind == xen.abi.uvmf_flush:
+        _flush(xen, dom)
+    elif kind == xen.abi.uvmf_invlpg:
+        _flush(xen, dom, va & ~0xFFF)
 
 
 # -- 6/29 sched_op, 15 set_timer_op, 23 iret ------------------------------------------------
@@ -674,6 +708,8 @@ def do_set_fast_trap(xen: Xen, dom: Domain, args: Sequence[int]) -> int:
 def _reservation(xen: Xen, dom: Domain, op: int, extents: int, nr: int, order: int) -> int:
     if order != 0 or nr > MAX_BATCH:
         return -EINVAL
+    if dom.shadow is not None:
+        return -EPERM  # a translated domain's memory is the builder's: no ballooning here
     done = 0
     for i in range(nr):
         if op == 0:  # increase
@@ -728,6 +764,27 @@ def do_memory_op(xen: Xen, dom: Domain, args: Sequence[int]) -> int:
     return -ENOSYS
 
 
+def do_physdev_op(xen: Xen, dom: Domain, args: Sequence[int]) -> int:
+    """``physdev_op(&op)``: only PHYSDEVOP_SET_IOPL, the I/O privilege Xen then emulates.
+
+    ``struct physdev_op {u32 cmd; union {struct {u32 iopl;} set_iopl; ...}}``;
+    SET_IOPL is 6 in 3.0.x's ``physdev.h`` (2.0.2's taken to be the same, as
+    the VMI README says).  In/out, cli and sti from a kernel whose IOPL
+    covers its ring are emulated (:mod:`.emulate`); a domain without
+    devices of its own just reads all ones.
+    """
+    raw = xen.read_guest(dom, args[0], 8)
+    if isinstance(raw, int):
+        return raw
+    cmd, value = struct.unpack("<II", raw)
+    if cmd != PHYSDEVOP_SET_IOPL:
+        return -ENOSYS  # pirqs, PCI config space: dom0's business
+    if value > 3:
+        return -EINVAL
+    dom.iopl = value
+    return 0
+
+
 def do_dom0_op(xen: Xen, dom: Domain, args: Sequence[int]) -> int:
     """Control operations: the modeled domains are all unprivileged."""
     del xen, dom, args
@@ -745,6 +802,7 @@ _BY_NAME: dict[str, Handler] = {
     "fpu_taskswitch": do_fpu_taskswitch,
     "sched_op_compat": do_sched_op_compat,
     "dom0_op": do_dom0_op,
+    "physdev_op": do_physdev_op,
     "set_debugreg": do_set_debugreg,
     "get_debugreg": do_get_debugreg,
     "update_descriptor": do_update_descriptor,

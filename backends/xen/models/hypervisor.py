@@ -35,7 +35,7 @@ from typing import Any
 
 import attrs
 
-from pvops.backends.xen.models import events, timer, traps
+from pvops.backends.xen.models import emulate, events, timer, traps
 from pvops.backends.xen.models.abi import (
     DOMID_XEN,
     ENOSYS,
@@ -144,6 +144,8 @@ class Xen:
         self.hypercalls: collections.Counter[int] = collections.Counter()
         self.hypercalls_by_domain: collections.Counter[tuple[int, int]] = collections.Counter()
         self.exceptions: collections.Counter[int] = collections.Counter()
+        # Privileged instructions and selector loads emulated for guests (.emulate).
+        self.emulated: collections.Counter[str] = collections.Counter()
         self.log: list[str] = []
         self._next_xen_frame = 0
         self._next_dom_frame = nframes - 1
@@ -172,6 +174,9 @@ class Xen:
         self._gates_installed = False
         _HOSTS[host] = self
         host.set_int_hook(HYPERCALL_VECTOR, self.hypercall_entry)
+        set_gp_hook = getattr(host, "set_gp_hook", None)
+        if set_gp_hook is not None:
+            set_gp_hook(emulate.privileged)
 
     # -- addresses --------------------------------------------------------------------
 
@@ -458,28 +463,10 @@ class Xen:
     ) -> Domain:
         """The domain builder proper (X:400)."""
         nr_pages = memory >> 12
-        if nr_pages + 2 > self.free_frames():
-            msg = f"domain needs {nr_pages} frames, {self.free_frames()} are free"
-            raise MemoryError(msg)
         layout = plan_layout(image, info, self.abi, nr_pages)
-        domid = self._next_domid
-        self._next_domid += 1
-        perdomain = self._xen_frame()
-        dom = Domain(domid, self.abi, [], Mfn(0), perdomain, name=name or f"domain-{domid}")
-        dom.channels = [Channel() for _ in range(64)]
+        dom = self.new_domain(nr_pages, name)
         dom.virt_base = layout.v_start
         dom.symbols = dict(image.symbols)
-        self.domains[domid] = dom
-        for pfn in range(nr_pages):
-            mfn = self.alloc_domain_frame(dom)
-            assert mfn is not None  # checked above
-            dom.p2m.append(mfn)
-            self.set_m2p(mfn, pfn)
-        shared = self.alloc_domain_frame(dom)
-        assert shared is not None
-        dom.shared_info_mfn = shared
-        dom.max_pages = nr_pages
-        self._build_perdomain(dom)
         # Kernel segments, the p2m table, start_info.
         for seg in image.segments:
             data = seg.data + bytes(seg.memsz - len(seg.data))
@@ -492,6 +479,7 @@ class Xen:
         dom.start_info_va = layout.vstartinfo
         self._write_start_info(dom, layout, cmdline)
         timer.init_shared_info(self, dom)
+        domid = dom.domid
         if self.frames.pin(domid, dom.pt_base, PageType.L2):
             msg = "the builder's own page tables failed validation"
             raise AssertionError(msg)
@@ -515,6 +503,37 @@ class Xen:
             dom.saved.segs[seg_name] = (sel.ring1_ds, 0, 0, 0, 0)
         self.log.append(f"built {dom.name} ({nr_pages} pages) for {self.version.name}")
         return dom
+
+    def new_domain(self, nr_pages: int, name: str = "") -> Domain:
+        """A domain with ``nr_pages`` of memory, shared_info and its per-domain area, not yet built.
+
+        Raises:
+            MemoryError: not enough free machine memory.
+        """
+        if nr_pages + 2 > self.free_frames():
+            msg = f"domain needs {nr_pages} frames, {self.free_frames()} are free"
+            raise MemoryError(msg)
+        domid = self._next_domid
+        self._next_domid += 1
+        perdomain = self._xen_frame()
+        dom = Domain(domid, self.abi, [], Mfn(0), perdomain, name=name or f"domain-{domid}")
+        dom.channels = [Channel() for _ in range(64)]
+        self.domains[domid] = dom
+        for pfn in range(nr_pages):
+            mfn = self.alloc_domain_frame(dom)
+            assert mfn is not None  # checked above
+            dom.p2m.append(mfn)
+            self.set_m2p(mfn, pfn)
+        shared = self.alloc_domain_frame(dom)
+        assert shared is not None
+        dom.shared_info_mfn = shared
+        dom.max_pages = nr_pages
+        self._build_perdomain(dom)
+        return dom
+
+    def xen_frame(self) -> Mfn:
+        """One more frame for Xen's own use (shadows, per-domain tables)."""
+        return self._xen_frame()
 
     def write_pseudo(self, dom: Domain, offset: int, data: bytes) -> None:
         """Write at a pseudo-physical byte offset of a domain (the builder's loads)."""
@@ -580,7 +599,7 @@ class Xen:
         host = self.host
         ctx = VcpuContext()
         ctx.regs = {r: int(getattr(host, r)) for r in REGS}
-        ctx.segs = {s: tuple(host.get_segment(s)) for s in SEGS}  # type: ignore[misc]
+        ctx.segs = {s: host.get_segment(s) for s in SEGS}
         ctx.cr2 = host.cr2
         resume = self.context()  # inside a backend op: after the op returns
         ctx.regs["eip"], ctx.regs["esp"] = resume.eip, resume.esp
@@ -679,10 +698,23 @@ class Xen:
         """Nothing runnable: halt until the timer, or stop the machine if nothing can wake."""
         waiting = [d for d in self.domains.values() if d.state == RunState.BLOCKED]
         if not waiting or not any(timer.can_wake(self, d) for d in waiting):
-            self.host.stop()
+            self.power_off()
             return
         # hlt needs ring 0: the idle vCPU is Xen's.
         self._ring0(self.host.hlt)
+
+    def power_off(self) -> None:
+        """No domain can ever run again: the CPU halts for good and the run stops.
+
+        The registers still hold the last domain's context; halting with
+        interrupts off and no timer makes every later ``run()`` return HALT
+        at once instead of resuming a dead guest.
+        """
+        host = self.host
+        host.set_timer(0, TIMER_VECTOR)
+        host.eflags = host.eflags & ~EFLAGS_IF
+        self._ring0(host.hlt)
+        host.stop()
 
     def wake(self, dom: Domain) -> None:
         """A blocked domain has an event: make it runnable again."""
@@ -711,17 +743,25 @@ class Xen:
 
     # -- guest memory access ----------------------------------------------------------------
 
+    def access(self, dom: Domain) -> GuestAccess:
+        """How Xen reaches ``dom``'s memory by virtual address (its own tables, or translated)."""
+        return self.guest if dom.shadow is None else dom.shadow.access
+
     def read_guest(self, dom: Domain, va: int, n: int) -> bytes | int:
         """copy_from_user through the domain's current page tables: bytes or -EFAULT."""
-        return self.guest.read(dom.baseptr, va, n)
+        return self.access(dom).read(dom.baseptr, va, n)
 
     def write_guest(self, dom: Domain, va: int, data: bytes) -> int:
         """copy_to_user: 0 or -EFAULT."""
-        return self.guest.write(dom.baseptr, va, data)
+        return self.access(dom).write(dom.baseptr, va, data)
+
+    def translate(self, dom: Domain, va: int, *, write: bool = False) -> int | None:
+        """The machine address behind a guest virtual address, if mapped (for that access)."""
+        return self.access(dom).translate(dom.baseptr, va, write=write)
 
     def pfn_of_va(self, dom: Domain, va: int) -> Pfn | None:
         """The pseudo-physical frame a guest virtual address maps, if any."""
-        ma = self.guest.translate(dom.baseptr, va, write=False)
+        ma = self.translate(dom, va)
         if ma is None:
             return None
         pfn = self.m2p(ma >> 12)
@@ -764,25 +804,34 @@ class Xen:
             return -14  # EFAULT: a guest pointer faulted inside a handler
 
     def issue(self, cpu: object, nr: int, *args: int, jumped: bool = False) -> int:
-        """A hypercall from a backend op: the same entry as a guest ``int $0x82``.
+        """A hypercall from a backend op: the same dispatch and counting as ``int $0x82``.
 
-        ``jumped`` says the op was jumped to (iret), so there is no return
-        address on the stack to resume at.
+        The arguments go to the handler directly, not through the guest's
+        registers: the op is the kernel's C code, whose caller keeps EBX,
+        ESI, EDI and EBP across it, and whatever context runs next (the op's
+        caller, an event handler bounced to, another domain saved here)
+        must find them as they were.  ``jumped`` says the op was jumped to
+        (iret), so there is no return address on the stack to resume at.
         """
+        del cpu
+        dom = self.current
+        if dom is None:
+            return -ENOSYS
         host = self.host
-        saved = [host.eax, host.ebx, host.ecx, host.edx, host.esi, host.edi]
-        host.eax = nr
+        eax = host.eax
         values = [a & 0xFFFFFFFF for a in args] + [0] * (5 - len(args))
-        host.ebx, host.ecx, host.edx, host.esi, host.edi = values[:5]
         self._in_op = not jumped
+        self._ctx_changed = False
         try:
-            self.hypercall_entry(cpu)
+            result = self.hypercall(dom, nr, values[:5])
+            if not self._ctx_changed:
+                host.eax = eax
+                events.deliver_pending(self, dom)
         finally:
             self._in_op = False
         if self._ctx_changed:
             return 0
-        result = host.eax
-        host.eax, host.ebx, host.ecx, host.edx, host.esi, host.edi = saved
+        result &= 0xFFFFFFFF
         return result - (1 << 32) if result & 0x80000000 else result
 
     def context(self) -> Interrupted:
@@ -854,12 +903,27 @@ class Xen:
         traps.bounce_software_int(self, dom, 0x80, self.context())
 
     def on_exception(self, vector: int, error_code: int, ctx: Interrupted) -> None:
-        """An exception in the current guest: resume its context, then bounce it."""
-        self.exceptions[vector] += 1
+        """An exception in the current guest: Xen's own to fix, or bounced to the guest.
+
+        Xen's own: a shadow fault of a translated domain (:mod:`.shadow`), or
+        a selector load of a natively booted kernel that has not handed Xen
+        a GDT yet (:mod:`.emulate`).  Either way the instruction is retried
+        or stepped over and the guest never sees the exception.
+        """
         dom = self.current
         if dom is None:
+            self.exceptions[vector] += 1
             return
         self.resume(ctx)
+        if (
+            dom.shadow is not None
+            and vector == traps.PAGE_FAULT
+            and dom.shadow.fault(self.host.cr2, error_code)
+        ):
+            return
+        if dom.native_boot and emulate.boot_fault(self, dom, vector, error_code):
+            return
+        self.exceptions[vector] += 1
         traps.handle_exception(self, dom, vector, error_code, self.context())
 
     def on_timer(self, ctx: Interrupted | None = None) -> None:

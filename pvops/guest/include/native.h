@@ -45,6 +45,11 @@ static inline void native_load_sp0(struct tss *t, u32 sp0)
 	t->esp1 = sp0;
 }
 
+static inline void native_cpuid(u32 *eax, u32 *ebx, u32 *ecx, u32 *edx)
+{
+	asm volatile("cpuid" : "+a"(*eax), "=b"(*ebx), "+c"(*ecx), "=d"(*edx) : : "memory");
+}
+
 static inline u32 native_read_cr0(void)
 {
 	u32 v;

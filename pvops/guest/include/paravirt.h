@@ -135,6 +135,10 @@ static inline void arch_leave_lazy_mmu_mode(void) { PVOP_VCALL0(PV_OP_MMU_LAZY_M
 static inline void arch_enter_lazy_cpu_mode(void) { PVOP_VCALL0(PV_OP_CPU_LAZY_MODE_ENTER); }
 static inline void arch_leave_lazy_cpu_mode(void) { PVOP_VCALL0(PV_OP_CPU_LAZY_MODE_LEAVE); }
 static inline u64 sched_clock(void) { return PVOP_CALL0_64(PV_OP_TIME_SCHED_CLOCK); }
+/* X:130 Called only on the Xen path (xen/pvops_xen.h): on bare metal the PC
+ * code does this work itself and these slots keep their defaults. */
+static inline void paravirt_arch_setup(void) { PVOP_VCALL0(PV_OP_INIT_ARCH_SETUP); }
+static inline void paravirt_time_init(void) { PVOP_VCALL0(PV_OP_TIME_TIME_INIT); }
 /* pte_val/make_pte became ops in 2.6.23 so Xen could translate frames.  When
  * the registry has them, use them; otherwise a PTE holds a guest frame.
  * M:010 a pvops kernel on a non-translated Xen needs these two ops. */
@@ -148,6 +152,12 @@ static inline u32 pte_val(pte_t v) { return PVOP_CALL1_32(PV_OP_MMU_PTE_VAL, v);
 #else
 static inline u32 pte_val(pte_t v) { return v; }
 #endif
+/* P:065 Hypervisor detection asks the CPU itself, not the ops: the ops are
+ * what a hypervisor found this way may replace (late registration). */
+static inline void hypervisor_cpuid(u32 *eax, u32 *ebx, u32 *ecx, u32 *edx)
+{
+	native_cpuid(eax, ebx, ecx, edx);
+}
 
 /* ========================================================================= */
 #elif defined(CONFIG_VMI)
@@ -307,7 +317,7 @@ static inline void set_pte_at(struct mm_struct *mm, u32 addr, pte_t *p, pte_t v)
 	(void)addr;
 	xen_set_pte(p, v);
 }
-static inline void set_pmd(pmd_t *p, pmd_t v) { xen_set_pte(p, v); }
+static inline void set_pmd(pmd_t *p, pmd_t v) { xen_set_pmd(p, v); }
 static inline void paravirt_alloc_pt(pfn_t pfn) { xen_pin_table(pfn, 1); }
 static inline void paravirt_release_pt(pfn_t pfn) { xen_unpin_table(pfn); }
 static inline void paravirt_alloc_pd(pfn_t pfn) { xen_pin_table(pfn, 2); }

@@ -4,6 +4,7 @@
  * status register, then write the byte.  No interrupts, no receive side. */
 #include "kernel.h"
 #include "paravirt.h"
+#include "xen/pvops_xen.h"
 
 #define COM1 0x3F8
 #define UART_THR 0	/* transmit holding register (DLAB = 0) */
@@ -19,6 +20,8 @@
 
 void console_init(void)
 {
+	if (xen_booted())
+		return;		/* X:120 Xen's console needs no setting up */
 	outb(COM1 + UART_IER, 0x00);		/* no interrupts */
 	outb(COM1 + UART_LCR, UART_LCR_DLAB);
 	outb(COM1 + UART_DLL, 1);		/* 115200 baud */
@@ -37,6 +40,12 @@ static void uart_putc(char c)
 
 void console_write(const char *s, size_t n)
 {
+#ifdef CONFIG_PARAVIRT_XEN
+	if (xen_booted()) {
+		xen_console_write(s, n);
+		return;
+	}
+#endif
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\n')
 			uart_putc('\r');

@@ -4,6 +4,7 @@
 #include "kernel.h"
 #include "paravirt.h"
 #include "sched.h"
+#include "xen/pvops_xen.h"
 
 #define PIC1_CMD 0x20
 #define PIC1_DATA 0x21
@@ -32,6 +33,12 @@ void timer_init(void)
 {
 	u32 divisor = (PIT_HZ + HZ / 2) / HZ;
 
+#ifdef CONFIG_PARAVIRT_XEN
+	if (xen_booted()) {	/* X:120 the tick is the backend's VIRQ_TIMER */
+		paravirt_time_init();
+		return;
+	}
+#endif
 	pic_remap();
 	outb(PIT_CMD, 0x34);		/* channel 0, lo/hi byte, mode 2 */
 	outb(PIT_CH0, divisor & 0xFF);
@@ -44,6 +51,8 @@ void platform_irq(u32 vector)
 {
 	if (vector == TIMER_VECTOR)
 		timer_interrupt();
+	if (xen_booted())
+		return;		/* an event, not a PIC line: nothing to acknowledge */
 	if (vector >= FIRST_EXTERNAL_VECTOR + 8)
 		outb(PIC2_CMD, PIC_EOI);
 	outb(PIC1_CMD, PIC_EOI);

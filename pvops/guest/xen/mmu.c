@@ -46,6 +46,14 @@ void xen_set_pte(u32 *ptep, u32 val)
 	queue_update(machine_addr(ptep) | XEN_MMU_NORMAL_PT_UPDATE, val);
 }
 
+/* A directory entry goes down at once, even in lazy mode (XenoLinux's
+ * xen_l2_entry_update): the caller walks through it right after. */
+void xen_set_pmd(u32 *pmdp, u32 val)
+{
+	queue_update(machine_addr(pmdp) | XEN_MMU_NORMAL_PT_UPDATE, val);
+	xen_mmu_flush();
+}
+
 static void mmuext(u32 cmd, u32 arg)
 {
 #if XEN_ABI == 200

@@ -33,6 +33,7 @@ void xen_write_cr3(u32 pa);
 void xen_flush_tlb(void);
 void xen_invlpg(u32 va);
 void xen_set_pte(u32 *ptep, u32 val);
+void xen_set_pmd(u32 *pmdp, u32 val);
 void xen_pin_table(u32 pfn, int level);
 void xen_unpin_table(u32 pfn);
 void xen_mmu_flush(void);

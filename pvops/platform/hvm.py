@@ -1,0 +1,283 @@
+"""hvm: hardware-assisted full virtualization, as VT-x was in 2006.
+
+The guest kernel runs unmodified at ring 0; the VMM gets control only on a
+VM exit. Which events exit is the point of this model (Adams & Agesen,
+ASPLOS 2006; no nested paging yet):
+
+- port I/O, cpuid, hlt, rdmsr/wrmsr, invlpg, writes to cr0/cr3/cr4 and reads
+  of cr3: the instruction exits and the VMM emulates it;
+- every guest page fault exits (the VMM must tell its own shadow-page-table
+  faults from the guest's);
+- every write to a guest page-table page exits: the VMM write-protects them
+  to keep its shadow tables in sync;
+- cli/sti/popf/pushf do *not* exit (interrupt virtualization), nor does
+  rdtsc (TSC offsetting): that is what made VT-x a full virtualizer.
+
+A native op that a pvops kernel performs through a gate stands for guest
+code running that instruction, so it exits as the instruction would.
+
+Late registration: a pvops kernel asks ``cpuid 0x40000000`` after boot;
+this VMM answers with its signature and, if the kernel was built with the
+``hvm`` backend (its image's notes say so), rebinds the kernel's ops table
+to it: MMU ops become hypercalls, batched in lazy MMU mode (KVM's
+paravirtual MMU, 2.6.25), so one exit carries a batch of updates.
+"""
+
+from __future__ import annotations
+
+import collections
+import weakref
+from collections.abc import Callable, Sequence
+
+from pvops.bootmod import BootModule
+from pvops.cpu import Machine
+from pvops.hw import Cpu
+from pvops.image import GuestImage
+from pvops.platform.bare import BareMetal
+from pvops.platform.model import MODELS, ModelStats, Session
+from pvops.registry import REGISTRY
+from pvops.types import VirtAddr
+
+SIGNATURE = b"pvopsHVMlab\0"  # 12 bytes, as cpuid returns them in ebx, ecx, edx
+HYPERVISOR_LEAF = 0x4000_0000
+PTE_PRESENT = 0x001
+PDE_LARGE = 0x080
+PAGE_MASK = 0xFFFF_F000
+EXTERNAL_VECTORS = range(32, 48)
+MODRM_REGISTERS = ("eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi")
+
+# Native ops performed through a gate, and the exit their instruction takes.
+NATIVE_OP_EXITS = {
+    "mmu.set_pte": "ptwrite",
+    "mmu.set_pte_at": "ptwrite",
+    "mmu.set_pmd": "ptwrite",
+    "mmu.write_cr3": "cr",
+    "mmu.read_cr3": "cr",
+    "mmu.flush_tlb_user": "cr",
+    "mmu.flush_tlb_kernel": "cr",
+    "mmu.flush_tlb_single": "invlpg",
+    "cpu.write_cr0": "cr",
+    "cpu.write_cr4": "cr",
+    "cpu.cpuid": "cpuid",
+    "cpu.read_msr": "msr",
+    "cpu.write_msr": "msr",
+    "cpu.io_delay": "io",
+    "irq.halt": "hlt",
+    "irq.safe_halt": "hlt",
+}
+
+_VMMS: weakref.WeakKeyDictionary[object, Vmm] = weakref.WeakKeyDictionary()
+
+
+def hvm_of(cpu: Cpu) -> Vmm:
+    """The VMM running ``cpu`` (for the hvm backend's ops)."""
+    try:
+        return _VMMS[cpu]
+    except (KeyError, TypeError):
+        msg = "hvm: this op needs a CPU running under the hvm hypervisor model"
+        raise RuntimeError(msg) from None
+
+
+class Vmm:
+    """The VMM's state for one VM: exit counts, shadowed page tables, the pv batch."""
+
+    def __init__(self, machine: Machine, *, late_registration: bool, configured: bool) -> None:
+        self.machine = machine
+        self.exits: collections.Counter[str] = collections.Counter()
+        self.mmu_entries = 0
+        self.page_tables: set[int] = set()  # physical pages write-protected for shadowing
+        self.directories: set[int] = set()
+        self.late_registration = late_registration
+        self.configured = configured  # the kernel was built with the hvm backend
+        self.session: Session | None = None
+        self.registered = False
+        self.batch: list[tuple[VirtAddr, int]] | None = None
+        _VMMS[machine] = self
+
+    # --- exits from guest instructions ------------------------------------
+
+    def install(self) -> None:
+        """Program the exit controls."""
+        m = self.machine
+        m.set_intercept("port_io", self._exit_as("io"))
+        m.set_intercept("invlpg", self._exit_as("invlpg"))
+        m.set_intercept("hlt", self._exit_as("hlt"))
+        m.set_intercept("msr", self._exit_as("msr"))
+        m.set_intercept("cpuid", self._cpuid)
+        m.set_intercept("mov_cr", self._mov_cr)
+        m.set_intercept("mov_cr3", self._mov_cr)
+        m.set_exception_intercept(14, self._page_fault)
+
+    def _exit_as(self, reason: str) -> Callable[[Machine, int, int, str], bool]:
+        def hook(machine: Machine, eip: int, length: int, kind: str) -> bool:
+            del machine, eip, length, kind
+            self.exits[reason] += 1
+            return False  # the instruction then runs as the VMM would emulate it
+
+        return hook
+
+    def _mov_cr(self, machine: Machine, eip: int, length: int, kind: str) -> bool:
+        """cr0/cr3/cr4 writes and cr3 reads exit; cr0/cr2/cr4 reads are shadowed."""
+        del length, kind
+        raw = machine.read_virt(VirtAddr(eip), 3)
+        opcode = raw[1] if raw[0] == 0x0F else raw[0]
+        cr = (raw[2] >> 3) & 7
+        write = opcode == 0x22
+        if write or cr == 3:
+            self.exits["cr"] += 1
+        if write and cr == 3:  # the new page directory, from the instruction's source register
+            self.shadow(getattr(machine, MODRM_REGISTERS[raw[2] & 7]))
+        return False
+
+    def _cpuid(self, machine: Machine, eip: int, length: int, kind: str) -> bool:
+        del eip, length, kind
+        self.exits["cpuid"] += 1
+        if machine.eax != HYPERVISOR_LEAF:
+            return False
+        machine.eax = HYPERVISOR_LEAF
+        machine.ebx, machine.ecx, machine.edx = (
+            int.from_bytes(SIGNATURE[i : i + 4], "little") for i in (0, 4, 8)
+        )
+        if self.late_registration:
+            self.register_late()
+        return True
+
+    def _page_fault(self, machine: Machine, vector: int, error_code: int) -> bool:
+        del machine, vector, error_code
+        self.exits["pagefault"] += 1
+        return False  # reflected to the guest's own handler
+
+    # --- shadow page tables ------------------------------------------------
+
+    def shadow(self, cr3: int | None = None) -> None:
+        """Write-protect the page directory at ``cr3`` and every page table it maps."""
+        m = self.machine
+        pd = (m.cr3 if cr3 is None else cr3) & PAGE_MASK
+        if pd >= m.memory_size:
+            return
+        self._watch(pd, directory=True)
+        entries = m.read(pd, 4096)
+        for i in range(1024):
+            pde = int.from_bytes(entries[4 * i : 4 * i + 4], "little")
+            if pde & PTE_PRESENT and not pde & PDE_LARGE:
+                self._watch(pde & PAGE_MASK, directory=False)
+
+    def _watch(self, page: int, *, directory: bool) -> None:
+        if page >= self.machine.memory_size or page in self.page_tables | self.directories:
+            return
+        (self.directories if directory else self.page_tables).add(page)
+        self.machine.watch_page(page, self._page_table_write)
+
+    def _page_table_write(self, machine: Machine, addr: int, size: int, value: int) -> bool:
+        del machine, size
+        self.exits["ptwrite"] += 1
+        if addr & PAGE_MASK in self.directories and value & PTE_PRESENT and not value & PDE_LARGE:
+            self._watch(value & PAGE_MASK, directory=False)
+        return True
+
+    # --- gates: native ops exit as their instructions ----------------------
+
+    def observe(self, op: str, via: str) -> None:
+        """A pvops kernel's op call arrived at the host."""
+        del via
+        session = self.session
+        reason = NATIVE_OP_EXITS.get(op)
+        if reason is None or session is None or session.table is None:
+            return
+        if session.table.backend.name == "native" or not self.registered:
+            self.exits[reason] += 1
+
+    # --- late registration and the paravirtual MMU -------------------------
+
+    def register_late(self) -> None:
+        """Rebind a pvops kernel's ops table to the hvm backend (once)."""
+        session = self.session
+        if self.registered or session is None or session.table is None or not self.configured:
+            return
+        session.table.rebind(REGISTRY.get("hvm"))
+        session.backend = "hvm"
+        self.registered = True
+
+    def pt_update(self, cpu: Cpu, ptep: VirtAddr, value: int) -> None:
+        """One page-table update by hypercall, or queued in lazy mode."""
+        if self.batch is not None:
+            self.batch.append((ptep, value))
+            return
+        self.exits["hypercall"] += 1
+        self._apply(cpu, [(ptep, value)])
+
+    def lazy_enter(self) -> None:
+        """Start a batch."""
+        self.batch = []
+
+    def lazy_flush(self, cpu: Cpu) -> None:
+        """Issue the batch in one exit."""
+        if self.batch:
+            self.exits["hypercall"] += 1
+            self._apply(cpu, self.batch)
+            self.batch = []
+
+    def lazy_leave(self, cpu: Cpu) -> None:
+        """Issue the batch and stop batching."""
+        self.lazy_flush(cpu)
+        self.batch = None
+
+    def _apply(self, cpu: Cpu, updates: Sequence[tuple[VirtAddr, int]]) -> None:
+        for ptep, value in updates:
+            cpu.write_virt(ptep, (value & 0xFFFFFFFF).to_bytes(4, "little"))
+        self.mmu_entries += len(updates)
+
+    def stats(self) -> ModelStats:
+        """Exits by reason, plus the timer interrupts that exited to the VMM."""
+        exits = dict(self.exits)
+        interrupts = sum(
+            n for v, n in self.machine.counters()["exceptions"].items() if v in EXTERNAL_VECTORS
+        )
+        if interrupts:
+            exits["interrupt"] = interrupts
+        return ModelStats(exits=exits, mmu_entries=self.mmu_entries)
+
+
+class HardwareAssisted(BareMetal):
+    """The ``hvm`` hypervisor model: a VMM with VT-x exits and shadow paging.
+
+    It supplies the native VMI ROM, as a VMI-aware hypervisor would, and
+    offers late registration to pvops kernels.
+    """
+
+    name = "hvm"
+
+    def __init__(
+        self,
+        option_rom: bytes | None = None,
+        boot_modules: Sequence[BootModule] = (),
+        *,
+        late_registration: bool = True,
+    ) -> None:
+        if option_rom is None:
+            from pvops.backends.vmi.rom import build_rom  # noqa: PLC0415
+
+            option_rom = build_rom("native")
+        super().__init__(option_rom, boot_modules)
+        self.late_registration = late_registration
+
+    def boot(
+        self, image: GuestImage, *, cmdline: str, memory: int, patch: bool, force: bool
+    ) -> Session:
+        """Boot as bare metal does, inside a VM whose exits are counted."""
+        session = super().boot(image, cmdline=cmdline, memory=memory, patch=patch, force=force)
+        backends = image.config.get("CONFIG_PARAVIRT_BACKENDS", "").split(",")
+        vmm = Vmm(
+            session.machine,
+            late_registration=self.late_registration,
+            configured="hvm" in backends,
+        )
+        vmm.session = session
+        vmm.install()
+        if session.table is not None:
+            session.table.observer = vmm.observe
+        session.stats = vmm.stats
+        return session
+
+
+MODELS["hvm"] = HardwareAssisted
