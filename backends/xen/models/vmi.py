@@ -1,14 +1,52 @@
-"""The native-path VMI domain builder (not modeled yet: VMI kernels are refused)."""
+"""The VMI domain builder: a native kernel, entered natively, on Xen's own interface.
+
+X:450 A VMI kernel carries no Xen loader information: it is a native
+Multiboot kernel that probes for a ROM at 0xC0000 and, finding one, hands
+every sensitive operation to it.  The hypervisor's half is that ROM plus
+a domain shaped like a PC (``backends/vmi/README.md``, "contract"):
+
+1. memory is *translated* (:mod:`.shadow`): the kernel's page tables hold
+   guest-physical frames, as on bare metal; Xen's shadows hold the machine
+   frames the CPU walks;
+2. the guest-physical layout is a PC's: the kernel's segments at their ELF
+   physical addresses, a Multiboot info block and command line, the Xen
+   VMI ROM of this release's ABI at 0xC0000, shared_info at guest-physical
+   :data:`SHARED_INFO_PA` (the top page of the option-ROM window);
+3. the entry is the ELF entry with the Multiboot registers, in ring 1 on
+   the ABI's flat ring-1 selectors, on a boot map of low memory at 0 and at
+   0xC0000000 (what ``pc/boot.S`` would build), events masked;
+4. until the ROM takes over, what the kernel does natively from ring 1 is
+   emulated (:mod:`.emulate`): port I/O against a PC of its own
+   (:class:`~.emulate.VirtualPc`), cli/sti as the event mask, lgdt/lidt,
+   its ring-0 selector loads, cr0/cr3.
+
+The builder grants the domain I/O privilege over that PC from the start
+(``dom.iopl``), as the ROM's ``physdev_op(SET_IOPL)`` later asks: the
+kernel's console is a UART it programs before it probes for a ROM.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pvops.backends.xen.models.domain import Domain
+from pvops.backends.vmi.rom import build_rom, with_params
+from pvops.backends.xen.models.domain import REGS, Domain, VcpuContext
+from pvops.backends.xen.models.emulate import VirtualPc
+from pvops.backends.xen.models.shadow import ShadowPager
+from pvops.hw import EFLAGS_FIXED, EFLAGS_IF
 from pvops.image import GuestImage
+from pvops.platform.multiboot import multiboot_enter
+from pvops.types import PAGE_SIZE
 
 if TYPE_CHECKING:
     from pvops.backends.xen.models.hypervisor import Xen
+
+ROM_PA = 0xC0000
+SHARED_INFO_PA = 0xDF000  # the Xen ROMs' default shared_info_pa (top page of the ROM window)
+TIMER_VECTOR = 0x20  # where pc/timer.c maps IRQ 0: the ROM injects VIRQ_TIMER there
+PAGE_OFFSET = 0xC0000000
+KERNEL_IOPL = 1  # the kernel's ring under Xen
+MIN_PAGES = (SHARED_INFO_PA >> 12) + 1
 
 
 def is_vmi_kernel(image: GuestImage) -> bool:
@@ -16,8 +54,87 @@ def is_vmi_kernel(image: GuestImage) -> bool:
     return bool(image.vmi_annotations)
 
 
+def rom_for(xen: Xen) -> bytes:
+    """The Xen VMI ROM of this release's ABI, with this builder's layout in its parameters."""
+    name = "xen-3.0" if xen.abi.major >= 3 else "xen-2.0"
+    return with_params(
+        build_rom(name), rom_pa=ROM_PA, shared_info_pa=SHARED_INFO_PA, timer_vector=TIMER_VECTOR
+    )
+
+
+class _PseudoPhysical:
+    """A domain being built, as the Multiboot loader sees it: memory and entry registers."""
+
+    def __init__(self, xen: Xen, dom: Domain) -> None:
+        self.xen = xen
+        self.dom = dom
+        self.memory_size = dom.nr_pages * PAGE_SIZE
+        self.eax = self.ebx = self.eip = 0
+
+    def write(self, addr: int, data: bytes) -> None:
+        self.xen.write_pseudo(self.dom, addr, data)
+
+    def read(self, addr: int, n: int) -> bytes:
+        out = b""
+        while n > 0:
+            mfn = self.dom.mfn(addr >> 12)  # type: ignore[arg-type]
+            if mfn is None:
+                msg = f"pseudo-physical {addr:#x} is outside the domain"
+                raise ValueError(msg)
+            take = min(n, PAGE_SIZE - (addr & 0xFFF))
+            out += self.xen.mem.read((mfn << 12) + (addr & 0xFFF), take)
+            addr, n = addr + take, n - take
+        return out
+
+
 def build(xen: Xen, image: GuestImage, *, memory: int, cmdline: str, name: str) -> Domain:
-    """Build a translated domain entered at the native entry (not modeled yet)."""
-    del xen, image, memory, cmdline, name
-    msg = "this Xen model has no VMI domain builder"
-    raise ValueError(msg)
+    """Build a translated domain for a VMI kernel, ready to enter at its native entry.
+
+    Raises:
+        MemoryError: not enough free machine memory.
+        ValueError: the domain is too small for a PC's layout, or the image
+            does not fit in it (pvops.platform.multiboot.LoadError is one).
+    """
+    nr_pages = memory >> 12
+    if nr_pages < MIN_PAGES:
+        msg = f"a VMI domain needs at least {MIN_PAGES * PAGE_SIZE >> 20} MiB"
+        raise ValueError(msg)
+    dom = xen.new_domain(nr_pages, name)
+    dom.native_boot = True
+    dom.virt_base = PAGE_OFFSET
+    dom.symbols = dict(image.symbols)
+    dom.iopl = KERNEL_IOPL
+    # shared_info is guest-physical SHARED_INFO_PA: that pfn is backed by the
+    # shared_info frame (the frame it displaces stays the domain's, unused).
+    si_pfn = SHARED_INFO_PA >> 12
+    dom.p2m[si_pfn] = dom.shared_info_mfn
+    xen.set_m2p(dom.shared_info_mfn, si_pfn)
+    from pvops.backends.xen.models import timer  # noqa: PLC0415 - cycle through hypervisor
+
+    timer.init_shared_info(xen, dom)
+    dom.platform = VirtualPc(clock=lambda: int(getattr(xen.host, "instructions", 0)))
+    pager = ShadowPager(xen, dom)
+    dom.shadow = pager
+    # Guest-physical memory as a PC's, then the Multiboot hand-off registers.
+    loader = _PseudoPhysical(xen, dom)
+    try:
+        multiboot_enter(loader, image, cmdline)
+    except Exception as e:  # the loader's LoadError: placement, command line
+        raise ValueError(str(e)) from None
+    xen.write_pseudo(dom, ROM_PA, rom_for(xen))
+    dom.baseptr = pager.boot_map(nr_pages, PAGE_OFFSET)
+    sel = xen.abi.selectors
+    regs = dict.fromkeys(REGS, 0)
+    regs |= {
+        "eip": loader.eip,
+        "eax": loader.eax,
+        "ebx": loader.ebx,
+        "eflags": EFLAGS_FIXED | EFLAGS_IF,  # events are masked in vcpu_info, not here
+    }
+    dom.kernel_ss, dom.kernel_sp = sel.ring1_ds, 0  # until the ROM's stack_switch
+    segs = {"cs": (sel.ring1_cs, 0, 0, 0, 0)}
+    for seg_name in ("ss", "ds", "es", "fs", "gs"):
+        segs[seg_name] = (sel.ring1_ds, 0, 0, 0, 0)
+    dom.saved = VcpuContext(regs=regs, segs=segs)
+    xen.log.append(f"built {dom.name} ({nr_pages} pages, translated, VMI) for {xen.version.name}")
+    return dom
