@@ -34,6 +34,29 @@ def test_boot_modules_outcome_matches_its_evidence() -> None:
     assert result.outcome.startswith("yes")
 
 
+def test_late_registration_takes_the_hvm_mmu() -> None:
+    """Built with the hvm backend, pvops ends on it and mmap exits less than without it."""
+    (result,) = run_scenarios(["late-registration"])
+    native, with_hvm, without = result.evidence
+    exits = lambda e: sum(n for k, n in e.counts.items() if k.startswith("exit."))  # noqa: E731
+    assert all(e.ok for e in result.evidence)
+    assert "ran on 'hvm' ops" in result.outcome
+    assert "stayed on 'native'" in result.outcome
+    assert exits(with_hvm) < exits(without)
+    assert exits(without) == exits(native)  # the same instructions exit the same way
+    assert with_hvm.modeled_cycles < without.modeled_cycles
+
+
+def test_hypervisor_upgrade_survivors() -> None:
+    """2.0.7 -> 3.0.1 without rebuilding: vmi survives (a new ROM), xenolinux-2.0 does not."""
+    (result,) = run_scenarios(["hypervisor-upgrade"])
+    assert "vmi survives" in result.outcome
+    assert "xenolinux-2.0 ran before but not after" in result.outcome
+    before = {e.label: e for e in result.evidence}
+    assert before["xenolinux-2.0 before"].ok
+    assert not before["xenolinux-2.0 after"].ok
+
+
 def test_json_structure(capsys: pytest.CaptureFixture[str]) -> None:
     """--json: a list of {name, question, outcome, evidence}."""
     assert main(["scenarios", "boot-modules", "--json"]) == 0

@@ -27,8 +27,16 @@ def hvm_set_pte_at(cpu: Cpu, mm: VirtAddr, addr: VirtAddr, ptep: VirtAddr, pte: 
 
 
 def hvm_set_pmd(cpu: Cpu, pmdp: VirtAddr, pmd: Pde) -> None:
-    """A page-directory entry, the same way."""
-    hvm_of(cpu).pt_update(cpu, pmdp, pmd)
+    """A page-directory entry: at once, with any batch before it, even in lazy mode.
+
+    The caller walks through the new entry right after (as Xen's
+    xen_set_pmd flushes its queue), so it cannot wait for the batch.
+    """
+    vmm = hvm_of(cpu)
+    vmm.lazy_flush(cpu)
+    batch, vmm.batch = vmm.batch, None
+    vmm.pt_update(cpu, pmdp, pmd)
+    vmm.batch = batch
 
 
 def hvm_enter_lazy_mmu(cpu: Cpu) -> None:

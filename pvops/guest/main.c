@@ -112,8 +112,11 @@ void __noreturn start_kernel(void)
 	t0 = sched_clock();
 	sum = w->run(iterations);
 	t1 = sched_clock();
-	printk("PVOPS-INFO jiffies=%u cycles=%llu kernel_rpl=%u free_pages=%u\n", jiffies, t1 - t0,
-	       kernel_rpl, nr_free_pages());
-	printk("PVOPS-RESULT workload=%s iterations=%u checksum=0x%08x\n", w->name, iterations, sum);
+	/* Fixed-width numbers: the console costs the same whatever the counts,
+	 * so the difference between two runs is the workload's alone. */
+	printk("PVOPS-INFO jiffies=%010u cycles=%020llu kernel_rpl=%u free_pages=%010u\n", jiffies,
+	       t1 - t0, kernel_rpl, nr_free_pages());
+	printk("PVOPS-RESULT workload=%s iterations=%010u checksum=0x%08x\n", w->name, iterations,
+	       sum);
 	machine_power_off();
 }

@@ -63,8 +63,13 @@ class RunResult:
 
 
 def cmdline(workload: str, iterations: int) -> str:
-    """The kernel command line that selects a workload."""
-    return f"workload={workload} iterations={iterations}"
+    """The kernel command line that selects a workload.
+
+    The count is zero-padded to a fixed width, so that the kernel echoes a
+    line of the same length whatever the count: the console output of two
+    runs differs only by what the workload itself prints (none).
+    """
+    return f"workload={workload} iterations={iterations:010d}"
 
 
 def _collect(result: RunResult, session: Session) -> None:
@@ -176,6 +181,7 @@ def finish(
         left -= max(1, session.machine.instructions - before)
         if stop is not StopReason.BUDGET:
             break
+    result.backend = session.backend  # ops may have changed hands while it ran
     _collect(result, session)
     _verify(result, stop, session)
     return result

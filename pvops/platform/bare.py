@@ -111,11 +111,35 @@ def fill_ops_table(
     session.table = table
     session.backend = backend.name
     if patch:
-        report = apply_paravirt(memory, image.sites, backend, targets, replaced)
-        table.note_patched_calls(
-            site.record.address + 5 for site in report.sites if site.result.kind is PatchKind.CALL
-        )
-        session.patch = report
+        patch_sites(session, image, modules)
+
+
+def patch_sites(session: Session, image: GuestImage, modules: Sequence[BootModule] = ()) -> None:
+    """Patch every site for the session's backend, from the image's original bytes.
+
+    At boot the sites still hold what the image has; called again after
+    the ops table changed hands (late registration), it puts the original
+    bytes back first, so each site is patched once, for the new backend,
+    as if the kernel had only ever known that one (Linux patches after
+    setup_arch has picked the backend).
+    """
+    table = session.table
+    if table is None:
+        return
+    memory = ImageMemory(session.machine, image)
+    for record in image.sites:
+        seg = image.segment_at(record.address)
+        if seg is not None and seg.contains(record.address, record.length):
+            start = record.address - seg.vaddr
+            memory.write_virt(record.address, seg.data[start : start + record.length])
+    replaced = {n: addr for module in modules for n, addr in module.numbers.items()}
+    report = apply_paravirt(
+        memory, image.sites, table.backend, table.targets(PAGE_OFFSET), replaced
+    )
+    table.note_patched_calls(
+        site.record.address + 5 for site in report.sites if site.result.kind is PatchKind.CALL
+    )
+    session.patch = report
 
 
 MODELS["native"] = BareMetal

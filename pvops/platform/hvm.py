@@ -9,7 +9,9 @@ ASPLOS 2006; no nested paging yet):
 - every guest page fault exits (the VMM must tell its own shadow-page-table
   faults from the guest's);
 - every write to a guest page-table page exits: the VMM write-protects them
-  to keep its shadow tables in sync;
+  to keep its shadow tables in sync; a page written three times with no use
+  as a page table in between is taken for data and unshadowed (KVM's write
+  flooding detection), and shadowing it again later costs a hidden fault;
 - cli/sti/popf/pushf do *not* exit (interrupt virtualization), nor does
   rdtsc (TSC offsetting): that is what made VT-x a full virtualizer.
 
@@ -26,6 +28,7 @@ paravirtual MMU, 2.6.25), so one exit carries a batch of updates.
 from __future__ import annotations
 
 import collections
+import struct
 import weakref
 from collections.abc import Callable, Sequence
 
@@ -33,9 +36,10 @@ from pvops.bootmod import BootModule
 from pvops.cpu import Machine
 from pvops.hw import Cpu
 from pvops.image import GuestImage
-from pvops.platform.bare import BareMetal
+from pvops.ops.catalog import lookup
+from pvops.platform.bare import BareMetal, patch_sites
 from pvops.platform.model import MODELS, ModelStats, Session
-from pvops.registry import REGISTRY
+from pvops.registry import REGISTRY, get_op
 from pvops.types import VirtAddr
 
 SIGNATURE = b"pvopsHVMlab\0"  # 12 bytes, as cpuid returns them in ebx, ecx, edx
@@ -44,6 +48,7 @@ PTE_PRESENT = 0x001
 PDE_LARGE = 0x080
 PAGE_MASK = 0xFFFF_F000
 EXTERNAL_VECTORS = range(32, 48)
+FLOOD_WRITES = 3  # KVM's threshold: writes to a shadowed page before it is taken for data
 MODRM_REGISTERS = ("eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi")
 
 # Native ops performed through a gate, and the exit their instruction takes.
@@ -87,10 +92,15 @@ class Vmm:
         self.mmu_entries = 0
         self.page_tables: set[int] = set()  # physical pages write-protected for shadowing
         self.directories: set[int] = set()
+        self.flood: collections.Counter[int] = collections.Counter()  # writes since last use
+        self.unshadowed: set[int] = set()  # page tables given up on for write flooding
+        self.loaded = -1  # the page directory the guest's cr3 holds, once it has loaded one
         self.late_registration = late_registration
         self.configured = configured  # the kernel was built with the hvm backend
         self.session: Session | None = None
         self.registered = False
+        self.image: GuestImage | None = None  # the kernel, to re-patch at late registration
+        self.modules: Sequence[BootModule] = ()
         self.batch: list[tuple[VirtAddr, int]] | None = None
         _VMMS[machine] = self
 
@@ -150,29 +160,67 @@ class Vmm:
     # --- shadow page tables ------------------------------------------------
 
     def shadow(self, cr3: int | None = None) -> None:
-        """Write-protect the page directory at ``cr3`` and every page table it maps."""
+        """Write-protect the page directory at ``cr3`` and every page table it maps.
+
+        A page the VMM unshadowed for write flooding and now finds in use
+        as a page table again is shadowed anew: that rebuild is a hidden
+        page fault, an exit the guest never sees.
+        """
         m = self.machine
         pd = (m.cr3 if cr3 is None else cr3) & PAGE_MASK
         if pd >= m.memory_size:
             return
+        self.loaded = pd
         self._watch(pd, directory=True)
         entries = m.read(pd, 4096)
         for i in range(1024):
             pde = int.from_bytes(entries[4 * i : 4 * i + 4], "little")
             if pde & PTE_PRESENT and not pde & PDE_LARGE:
                 self._watch(pde & PAGE_MASK, directory=False)
+        self.flood.clear()  # every shadowed page was just used as a page table
+
+    def _live(self, page: int) -> bool:
+        """Whether ``page`` is the loaded directory or one of its page tables.
+
+        Those the CPU walks on every TLB miss: a real VMM that dropped their
+        shadow would take a hidden fault at the next access and shadow them
+        again, so they stay shadowed here.
+        """
+        if page == self.loaded:
+            return True
+        if self.loaded < 0:
+            return False
+        entries = self.machine.read(self.loaded, 4096)
+        return any(
+            pde & PTE_PRESENT and not pde & PDE_LARGE and pde & PAGE_MASK == page
+            for pde in struct.unpack("<1024I", entries)
+        )
 
     def _watch(self, page: int, *, directory: bool) -> None:
         if page >= self.machine.memory_size or page in self.page_tables | self.directories:
             return
         (self.directories if directory else self.page_tables).add(page)
         self.machine.watch_page(page, self._page_table_write)
+        if page in self.unshadowed:
+            self.unshadowed.discard(page)
+            self.exits["pagefault"] += 1
 
     def _page_table_write(self, machine: Machine, addr: int, size: int, value: int) -> bool:
         del machine, size
         self.exits["ptwrite"] += 1
-        if addr & PAGE_MASK in self.directories and value & PTE_PRESENT and not value & PDE_LARGE:
+        page = addr & PAGE_MASK
+        if page in self.directories and value & PTE_PRESENT and not value & PDE_LARGE:
             self._watch(value & PAGE_MASK, directory=False)
+        # Write flooding (KVM's detection): a page written again and again
+        # with no use as a page table in between has become data (a freed
+        # table being cleared or reused); stop shadowing it.
+        self.flood[page] += 1
+        if self.flood[page] >= FLOOD_WRITES and not self._live(page):
+            self.page_tables.discard(page)
+            self.directories.discard(page)
+            self.unshadowed.add(page)
+            self.machine.watch_page(page, None)
+            del self.flood[page]
         return True
 
     # --- gates: native ops exit as their instructions ----------------------
@@ -184,7 +232,8 @@ class Vmm:
         reason = NATIVE_OP_EXITS.get(op)
         if reason is None or session is None or session.table is None:
             return
-        if session.table.backend.name == "native" or not self.registered:
+        spec = lookup(op)
+        if get_op(session.table.backend, spec) is spec.default:  # the instruction itself ran
             self.exits[reason] += 1
 
     # --- late registration and the paravirtual MMU -------------------------
@@ -197,6 +246,10 @@ class Vmm:
         session.table.rebind(REGISTRY.get("hvm"))
         session.backend = "hvm"
         self.registered = True
+        if self.image is not None and session.patch is not None:
+            # Sites the boot patched for the native ops (inlined stores,
+            # nops) would never reach the new ones: patch again for them.
+            patch_sites(session, self.image, self.modules)
 
     def pt_update(self, cpu: Cpu, ptep: VirtAddr, value: int) -> None:
         """One page-table update by hypercall, or queued in lazy mode."""
@@ -273,6 +326,8 @@ class HardwareAssisted(BareMetal):
             configured="hvm" in backends,
         )
         vmm.session = session
+        vmm.image = image
+        vmm.modules = self.boot_modules
         vmm.install()
         if session.table is not None:
             session.table.observer = vmm.observe
