@@ -111,7 +111,9 @@ class XenPlatform:
             LoadRefused: the release's builder refused the image (its message).
         """
         xen = self.hypervisor(memory)
-        session = add_domain(xen, image, cmdline=cmdline, patch=patch, force=force, share=1)
+        session = add_domain(
+            xen, image, cmdline=cmdline, patch=patch, force=force, memory=domain_memory(xen, 1)
+        )
         xen.start(xen.domains[max(xen.domains)])
         return session
 
@@ -135,6 +137,7 @@ class XenPlatform:
             LoadRefused: a builder refused one of the images.
         """
         xen = self.hypervisor(memory, tick_ns=slice_ns)
+        each = domain_memory(xen, len(guests))  # fixed before the first domain takes its part
         sessions = [
             add_domain(
                 xen,
@@ -142,7 +145,7 @@ class XenPlatform:
                 cmdline=cmdline,
                 patch=patch,
                 force=force,
-                share=len(guests),
+                memory=each,
                 name=f"{i}",
             )
             for i, (image, cmdline) in enumerate(guests)
@@ -164,11 +167,10 @@ def add_domain(
     cmdline: str,
     patch: bool,
     force: bool,
-    share: int,
+    memory: int,
     name: str = "",
 ) -> Session:
     """Build one domain the way ``image`` asks (PV, pvops or VMI) and its session."""
-    memory = domain_memory(xen, share)
     try:
         try:
             info = check_image(image, xen.version, force=force)
@@ -184,6 +186,7 @@ def add_domain(
                 None,
                 lambda: platform.console,
                 stats=lambda: stats(xen, dom),
+                crash=lambda: dom.crash_reason,
             )
         dom = xen.build(image, info, memory=memory, cmdline=cmdline, name=name)
     except (MemoryError, ValueError) as e:
@@ -194,6 +197,7 @@ def add_domain(
         None,
         lambda: xen_console.text(dom),
         stats=lambda: stats(xen, dom),
+        crash=lambda: dom.crash_reason,
     )
     if OPS_SYMBOL in image.symbols:
         enlighten(session, xen, dom, image, patch=patch)

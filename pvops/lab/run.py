@@ -97,6 +97,9 @@ def _verify(result: RunResult, stop: StopReason, session: Session) -> None:
     parsed = parse_result(result.console)
     if parsed is None:
         result.reason = f"no result line (stopped: {stop.name})"
+        crashed = session.crash()
+        if crashed:
+            result.reason += f"; the hypervisor crashed the guest: {crashed}"
         if stop is not StopReason.HALT:
             result.last_state = session.machine.dump()
         host_error = getattr(session.machine, "host_error", None)

@@ -53,6 +53,8 @@ class Session:
     table: DispatchTable | None = None
     patch: PatchReport | None = None
     stats: Callable[[], ModelStats] = ModelStats
+    # Why the hypervisor crashed the guest, if it did (its own words).
+    crash: Callable[[], str | None] = lambda: None
 
     def run(self, budget: int) -> StopReason:
         """Run until the guest halts for good, faults beyond repair, or spends ``budget``."""
