@@ -32,11 +32,7 @@ def hvm_set_pmd(cpu: Cpu, pmdp: VirtAddr, pmd: Pde) -> None:
     The caller walks through the new entry right after (as Xen's
     xen_set_pmd flushes its queue), so it cannot wait for the batch.
     """
-    vmm = hvm_of(cpu)
-    vmm.lazy_flush(cpu)
-    batch, vmm.batch = vmm.batch, None
-    vmm.pt_update(cpu, pmdp, pmd)
-    vmm.batch = batch
+    hvm_of(cpu).pt_update(cpu, pmdp, pmd, now=True)
 
 
 def hvm_enter_lazy_mmu(cpu: Cpu) -> None:

@@ -251,11 +251,16 @@ class Vmm:
             # nops) would never reach the new ones: patch again for them.
             patch_sites(session, self.image, self.modules)
 
-    def pt_update(self, cpu: Cpu, ptep: VirtAddr, value: int) -> None:
-        """One page-table update by hypercall, or queued in lazy mode."""
-        if self.batch is not None:
+    def pt_update(self, cpu: Cpu, ptep: VirtAddr, value: int, *, now: bool = False) -> None:
+        """One page-table update by hypercall, or queued in lazy mode unless ``now``.
+
+        ``now`` issues the queue first (lazy mode goes on), then the update.
+        """
+        if self.batch is not None and not now:
             self.batch.append((ptep, value))
             return
+        if now:
+            self.lazy_flush(cpu)
         self.exits["hypercall"] += 1
         self._apply(cpu, [(ptep, value)])
 

@@ -34,6 +34,7 @@ from pvops.backends.xen.models.abi import (
 )
 from pvops.backends.xen.models.host import SegName
 from pvops.backends.xen.models.loader import GuestInfo
+from pvops.hw import EFLAGS_FIXED, EFLAGS_IF
 from pvops.image import GuestImage
 from pvops.types import PAGE_SIZE, Mfn, Pfn
 
@@ -72,6 +73,18 @@ class VcpuContext:
     regs: dict[str, int] = attrs.field(factory=dict)
     segs: dict[str, tuple[int, int, int, int, int]] = attrs.field(factory=dict)
     cr2: int = 0
+
+
+def ring1_entry(abi: XenAbi, **regs: int) -> VcpuContext:
+    """A first vCPU context: ``regs`` (others zero), events on in EFLAGS, the flat ring-1 selectors.
+
+    Events are masked in vcpu_info, not by EFLAGS.IF, which a guest kernel
+    never clears under Xen.
+    """
+    sel = abi.selectors
+    values = dict.fromkeys(REGS, 0) | {"eflags": EFLAGS_FIXED | EFLAGS_IF} | regs
+    segs = dict.fromkeys(("ss", "ds", "es", "fs", "gs"), (sel.ring1_ds, 0, 0, 0, 0))
+    return VcpuContext(regs=values, segs={"cs": (sel.ring1_cs, 0, 0, 0, 0), **segs})
 
 
 @attrs.define

@@ -58,11 +58,12 @@ from pvops.backends.xen.models.domain import (
     VcpuContext,
     build_page_tables,
     plan_layout,
+    ring1_entry,
 )
 from pvops.backends.xen.models.host import XenHost
 from pvops.backends.xen.models.loader import GuestInfo, check_image
 from pvops.backends.xen.models.mm import FrameTable, GuestAccess, PageType, PhysMemory
-from pvops.hw import CR0_PE, CR0_PG, CR0_TS, CR0_WP, EFLAGS_FIXED, EFLAGS_IF, GuestFault
+from pvops.hw import CR0_PE, CR0_PG, CR0_TS, CR0_WP, EFLAGS_IF, GuestFault
 from pvops.image import GuestImage
 from pvops.types import PAGE_SIZE, Mfn, Pfn, PhysAddr
 
@@ -488,19 +489,10 @@ class Xen:
         if self.abi.hypercall_page and info.hypercall_page is not None:
             self._write_hypercall_page(dom, info.hypercall_page - layout.v_start)
             dom.hypercall_page_va = info.hypercall_page
-        sel = self.abi.selectors
-        regs = dict.fromkeys(REGS, 0)
-        regs |= {
-            "eip": info.entry,
-            "esp": layout.vstack_end,
-            "esi": layout.vstartinfo,
-            "eflags": EFLAGS_FIXED | EFLAGS_IF,
-        }
-        dom.kernel_ss, dom.kernel_sp = sel.ring1_ds, layout.vstack_end
-        dom.saved = VcpuContext(regs=regs, segs={})
-        dom.saved.segs = {"cs": (sel.ring1_cs, 0, 0, 0, 0)}
-        for seg_name in ("ss", "ds", "es", "fs", "gs"):
-            dom.saved.segs[seg_name] = (sel.ring1_ds, 0, 0, 0, 0)
+        dom.kernel_ss, dom.kernel_sp = self.abi.selectors.ring1_ds, layout.vstack_end
+        dom.saved = ring1_entry(
+            self.abi, eip=info.entry, esp=layout.vstack_end, esi=layout.vstartinfo
+        )
         self.log.append(f"built {dom.name} ({nr_pages} pages) for {self.version.name}")
         return dom
 

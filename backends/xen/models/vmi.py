@@ -30,10 +30,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pvops.backends.vmi.rom import build_rom, with_params
-from pvops.backends.xen.models.domain import REGS, Domain, VcpuContext
+from pvops.backends.xen.models.domain import Domain, ring1_entry
 from pvops.backends.xen.models.emulate import VirtualPc
 from pvops.backends.xen.models.shadow import ShadowPager
-from pvops.hw import EFLAGS_FIXED, EFLAGS_IF
 from pvops.image import GuestImage
 from pvops.platform.multiboot import multiboot_enter
 from pvops.types import PAGE_SIZE
@@ -123,18 +122,7 @@ def build(xen: Xen, image: GuestImage, *, memory: int, cmdline: str, name: str) 
         raise ValueError(str(e)) from None
     xen.write_pseudo(dom, ROM_PA, rom_for(xen))
     dom.baseptr = pager.boot_map(nr_pages, PAGE_OFFSET)
-    sel = xen.abi.selectors
-    regs = dict.fromkeys(REGS, 0)
-    regs |= {
-        "eip": loader.eip,
-        "eax": loader.eax,
-        "ebx": loader.ebx,
-        "eflags": EFLAGS_FIXED | EFLAGS_IF,  # events are masked in vcpu_info, not here
-    }
-    dom.kernel_ss, dom.kernel_sp = sel.ring1_ds, 0  # until the ROM's stack_switch
-    segs = {"cs": (sel.ring1_cs, 0, 0, 0, 0)}
-    for seg_name in ("ss", "ds", "es", "fs", "gs"):
-        segs[seg_name] = (sel.ring1_ds, 0, 0, 0, 0)
-    dom.saved = VcpuContext(regs=regs, segs=segs)
+    dom.kernel_ss, dom.kernel_sp = xen.abi.selectors.ring1_ds, 0  # until the ROM's stack_switch
+    dom.saved = ring1_entry(xen.abi, eip=loader.eip, eax=loader.eax, ebx=loader.ebx)
     xen.log.append(f"built {dom.name} ({nr_pages} pages, translated, VMI) for {xen.version.name}")
     return dom
