@@ -301,20 +301,7 @@ def compare_command(
         _choose("guest flavour", g, FLAVOURS)
     for h in _split(hvs):
         _choose("hypervisor", h, model_names())
-    pairs = [
-        (g, h)
-        for g, h in lab.DEFAULT_CELLS
-        if h in model_names()
-        and (not guests or g in _split(guests))
-        and (not hvs or h in _split(hvs))
-    ]
-    if guests or hvs:
-        pairs += [
-            (g, h)
-            for g in _split(guests) or FLAVOURS
-            for h in _split(hvs) or model_names()
-            if (g, h) not in pairs and (g, h) in lab.DEFAULT_CELLS
-        ]
+    pairs = lab.pairs_for(_split(guests), _split(hvs), FLAVOURS, model_names())
     if not pairs:
         raise CliError("no (guest, hypervisor) cell matches those filters")
     try:
@@ -437,7 +424,7 @@ def _show_compare(results: Sequence[Any]) -> None:
     for r in results:
         counts = r.counts_per_iteration
         calls = counts.get("call.direct", 0) + counts.get("call.indirect", 0)
-        hypercalls = sum(v for k, v in counts.items() if k.startswith("hypercall"))
+        hypercalls = counts.get("hypercall", 0)
         traps = sum(v for k, v in counts.items() if k.startswith(("trap.", "exit.")))
         table.add_row(
             r.workload,

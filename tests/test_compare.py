@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pvops.cli import main
-from pvops.lab.compare import Cell, cells_for, compare, with_baseline
+from pvops.lab.compare import DEFAULT_CELLS, Cell, cells_for, compare, pairs_for, with_baseline
 from pvops.lab.cost import CostModel
 from pvops.ops import lookup
 from pvops.registry import REGISTRY
@@ -104,3 +104,24 @@ def test_cli_writes_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert {(d["guest"], d["hv"]) for d in data} == {("pvops", "native"), ("native", "native")}
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "pvops@native" in capsys.readouterr().out
+
+
+def test_filters_cover_every_named_pair() -> None:
+    """Named guests and hypervisors: every combination, refused ones included."""
+    flavours, models = ("native", "pvops", "vmi"), ("native", "xen-3.0.1")
+    assert pairs_for([], [], flavours, models) == [(g, h) for g, h in DEFAULT_CELLS if h in models]
+    assert pairs_for([], ["xen-3.0.1"], flavours, models) == [
+        ("native", "xen-3.0.1"),
+        ("pvops", "xen-3.0.1"),
+        ("vmi", "xen-3.0.1"),
+    ]
+    assert pairs_for(["vmi"], [], flavours, models) == [("vmi", "native"), ("vmi", "xen-3.0.1")]
+
+
+def test_refused_cell_is_shown_with_the_loaders_reason() -> None:
+    """A native kernel on Xen is refused by the builder: present, not ok, with its message."""
+    cells = [Cell("native", "xen-3.0.1", "compute", 5)]
+    (result,) = compare(cells, executor=ThreadPoolExecutor(1))
+    assert result.outcome == "refused"
+    assert "__xen_guest" in result.reason
+    assert result.modeled_cycles_per_iteration is None

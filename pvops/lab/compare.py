@@ -146,6 +146,21 @@ def price(measurement: Measurement, model: CostModel) -> CellResult:
     )
 
 
+def pairs_for(
+    guests: Sequence[str], hvs: Sequence[str], flavours: Sequence[str], models: Sequence[str]
+) -> list[tuple[str, str]]:
+    """The (guest, hv) pairs a sweep covers.
+
+    With no filter, :data:`DEFAULT_CELLS` (those whose model is installed).
+    With a filter, every combination of the named guests (all flavours if
+    none) and the named models (all if none): a pair the loader refuses is
+    still run, so the table says why it cannot boot rather than hiding it.
+    """
+    if not guests and not hvs:
+        return [(g, h) for g, h in DEFAULT_CELLS if h in models]
+    return [(g, h) for h in (hvs or models) for g in (guests or flavours)]
+
+
 def cells_for(
     pairs: Iterable[tuple[str, str]], workloads: Sequence[str], iterations: int
 ) -> list[Cell]:
