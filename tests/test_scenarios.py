@@ -71,3 +71,22 @@ def test_unknown_scenario_is_one_line(capsys: pytest.CaptureFixture[str]) -> Non
     err = capsys.readouterr().err
     assert "unknown scenario 'nope'" in err
     assert all(name in err for name in SCENARIOS)
+
+
+def test_side_by_side_three_flavours_share_one_xen() -> None:
+    """vmi, pvops and xenolinux-3.0 run at once, verified, on disjoint frames."""
+    (result,) = run_scenarios(["side-by-side"])
+    by = {e.label: e for e in result.evidence}
+    assert "disjoint machine frames" in result.outcome
+    for guest in ("vmi", "pvops", "xenolinux-3.0"):
+        together, alone = by[f"{guest}, sharing the machine"], by[f"{guest}, alone"]
+        assert together.ok, together.reason
+        assert alone.ok, alone.reason
+        assert together.workload == alone.workload
+        # A domain's requests are its workload's: sharing adds at most a timer event or two.
+        assert abs(together.counts["hypercall"] - alone.counts["hypercall"]) <= 2
+        assert set(together.counts) <= {"hypercall", "hypercall.mmu_entry", "upcall"}
+    machine = by["the shared machine"]
+    assert machine.ok
+    solo = sum(by[f"{g}, alone"].counts["instruction"] for g in ("vmi", "pvops", "xenolinux-3.0"))
+    assert machine.counts["instruction"] == pytest.approx(solo, rel=0.01)
