@@ -90,3 +90,21 @@ def test_side_by_side_three_flavours_share_one_xen() -> None:
     assert machine.ok
     solo = sum(by[f"{g}, alone"].counts["instruction"] for g in ("vmi", "pvops", "xenolinux-3.0"))
     assert machine.counts["instruction"] == pytest.approx(solo, rel=0.01)
+
+
+def test_shared_layout_fix_says_who_must_change_what() -> None:
+    """vmi needs the new ROM only; pvops and xenolinux need a rebuild that then ties them."""
+    (result,) = run_scenarios(["shared-layout-fix"])
+    by = {e.label: e for e in result.evidence}
+    fixed, old = "xen-3.0.1-secfix", "xen-3.0.1"
+    for guest in ("vmi", "pvops", "xenolinux-3.0"):
+        assert by[f"{guest} on {old}"].ok  # every binary ran before the fix
+    assert by[f"vmi, same binary, on {fixed}"].ok  # the release's new ROM carries the fix
+    assert not by[f"vmi, same binary, on {fixed} with {old}'s ROM"].ok  # ... and only it
+    for guest in ("pvops", "xenolinux-3.0"):
+        broken = by[f"{guest}, same binary, on {fixed}"]
+        assert not broken.ok
+        assert "killed by exception 14" in broken.reason  # the page fault at the wrong address
+        assert by[f"{guest} rebuilt (xen=xen-3.0-secfix) on {fixed}"].ok
+        assert not by[f"{guest} rebuilt (xen=xen-3.0-secfix) on {old}"].ok
+    assert "only the hypervisor's ROM had to change" in result.outcome

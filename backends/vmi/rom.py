@@ -146,6 +146,8 @@ _SPECS: Mapping[str, _Spec] = MappingProxyType(
         "native-calls": _Spec("native.S", ("NATIVE_CALLS",)),
         "xen-2.0": _Spec("xen.S", ("XEN_ABI=200",)),
         "xen-3.0": _Spec("xen.S", ("XEN_ABI=300",)),
+        # The ROM the hypothetical xen-3.0.1-secfix ships (arch.cr2 moved).
+        "xen-3.0-secfix": _Spec("xen.S", ("XEN_ABI=300", "XEN_SECFIX")),
     }
 )
 ROMS: tuple[str, ...] = tuple(_SPECS)

@@ -126,7 +126,7 @@ def xen_iret(cpu: Cpu) -> None:
     raw = xen.read_guest(dom, cpu.esp + 8, 4)
     flags = struct.unpack("<I", raw)[0] if isinstance(raw, bytes) else EFLAGS_IF
     cpu.iret()
-    events.set_upcall_mask(xen, dom, masked=not flags & EFLAGS_IF)
+    events.set_upcall_mask(xen, dom, masked=not flags & EFLAGS_IF, abi=dom.kernel_abi)
     events.deliver_pending(xen, dom)
 
 

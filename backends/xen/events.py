@@ -36,7 +36,7 @@ def _pending_ports(cpu: Cpu) -> list[int]:
     """Acknowledge every pending, unmasked port (``xen_evtchn_do_upcall``'s scan)."""
     xen, dom = domain_of(cpu, "events.upcall")
     si = dom.shared_info_mfn << 12
-    vi, sh = dom.abi.vcpu_info, dom.abi.shared_info
+    vi, sh = dom.kernel_abi.vcpu_info, dom.kernel_abi.shared_info
     xen.mem.write(si + vi.offset("evtchn_upcall_pending"), b"\0")
     sel_ma = si + vi.offset("evtchn_pending_sel")
     sel = xen.mem.u32(sel_ma)

@@ -34,29 +34,29 @@ def xen_init_IRQ(cpu: Cpu) -> None:  # noqa: N802 - Linux's name
 def xen_save_fl(cpu: Cpu) -> IrqFlags:
     """IF is the inverse of the upcall mask."""
     xen, dom = domain_of(cpu, "irq.save_fl")
-    return IrqFlags(0 if events.upcall_mask(xen, dom) else EFLAGS_IF)
+    return IrqFlags(0 if events.upcall_mask(xen, dom, dom.kernel_abi) else EFLAGS_IF)
 
 
 def xen_restore_fl(cpu: Cpu, flags: IrqFlags) -> None:
     """Set the mask from IF; unmasking with an event pending delivers it now."""
     xen, dom = domain_of(cpu, "irq.restore_fl")
     enable = bool(flags & EFLAGS_IF)
-    events.set_upcall_mask(xen, dom, masked=not enable)
-    if enable and events.upcall_pending(xen, dom):
+    events.set_upcall_mask(xen, dom, masked=not enable, abi=dom.kernel_abi)
+    if enable and events.upcall_pending(xen, dom, dom.kernel_abi):
         _force_evtchn_callback(cpu)
 
 
 def xen_irq_disable(cpu: Cpu) -> None:
     """Mask event delivery (one store)."""
     xen, dom = domain_of(cpu, "irq.irq_disable")
-    events.set_upcall_mask(xen, dom, masked=True)
+    events.set_upcall_mask(xen, dom, masked=True, abi=dom.kernel_abi)
 
 
 def xen_irq_enable(cpu: Cpu) -> None:
     """Unmask event delivery, and take a pending event now."""
     xen, dom = domain_of(cpu, "irq.irq_enable")
-    events.set_upcall_mask(xen, dom, masked=False)
-    if events.upcall_pending(xen, dom):
+    events.set_upcall_mask(xen, dom, masked=False, abi=dom.kernel_abi)
+    if events.upcall_pending(xen, dom, dom.kernel_abi):
         _force_evtchn_callback(cpu)
 
 
@@ -81,7 +81,7 @@ def xen_safe_halt(cpu: Cpu) -> None:
 def xen_halt(cpu: Cpu) -> None:
     """Block until an event; with events masked nothing can come: power off."""
     xen, dom = domain_of(cpu, "irq.halt")
-    if events.upcall_mask(xen, dom):
+    if events.upcall_mask(xen, dom, dom.kernel_abi):
         _sched_op(cpu, "irq.halt", SCHEDOP_SHUTDOWN, SHUTDOWN_POWEROFF)
         return
     _block(cpu, "irq.halt")

@@ -58,8 +58,9 @@ def xen_pagetable_setup_done(cpu: Cpu, base: VirtAddr) -> None:
 def xen_read_cr2(cpu: Cpu) -> VirtAddr:
     """The fault address Xen recorded: vcpu_info.arch.cr2 (3.0), the last bounce's (2.0)."""
     xen, dom = domain_of(cpu, "mmu.read_cr2")
-    if xen.abi.major >= 3:
-        return VirtAddr(xen.mem.u32((dom.shared_info_mfn << 12) + 8))
+    layout = dom.kernel_abi.vcpu_info  # compiled in: where this kernel was built to look
+    if "arch_cr2" in layout.fields:
+        return VirtAddr(xen.mem.u32((dom.shared_info_mfn << 12) + layout.offset("arch_cr2")))
     return VirtAddr(dom.last_cr2)
 
 

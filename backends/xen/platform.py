@@ -38,7 +38,14 @@ import attrs
 from pvops.backends.xen import events as xen_events
 from pvops.backends.xen.models import console as xen_console
 from pvops.backends.xen.models import vmi as vmi_builder
-from pvops.backends.xen.models.abi import PTE_RW, PTE_USER, VERSIONS, XenVersion, version
+from pvops.backends.xen.models.abi import (
+    KERNEL_INTERFACES,
+    PTE_RW,
+    PTE_USER,
+    VERSIONS,
+    XenVersion,
+    version,
+)
 from pvops.backends.xen.models.domain import Domain
 from pvops.backends.xen.models.hypervisor import Xen
 from pvops.backends.xen.models.loader import NOT_XEN_ELF, LoadError, check_image
@@ -227,6 +234,8 @@ def enlighten(session: Session, xen: Xen, dom: Domain, image: GuestImage, *, pat
     for the GDT copy :func:`~.cpu.xen_load_gdt` hands Xen.
     """
     backend = REGISTRY.get("xen")
+    interface = image.config.get("CONFIG_PARAVIRT_XEN", "")
+    dom.backend_abi = KERNEL_INTERFACES.get(interface)  # the layouts it was built with
     table = DispatchTable(xen.host, dom.p2m[GATE_PFN] << 12, -1, backend)  # type: ignore[arg-type]
     by_number = {spec.number: spec for spec in catalog()}
     slots: list[Callable[[object], None]] = [

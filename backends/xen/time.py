@@ -20,16 +20,16 @@ from pvops.hw import Cpu
 def _time_record(cpu: Cpu, op: str) -> tuple[int, int, int, int]:
     """(tsc stamp, system time at it, mul, shift) as the domain's layout holds them."""
     xen, dom = domain_of(cpu, op)
-    raw = xen.mem.read(dom.shared_info_mfn << 12, dom.abi.shared_info.size)
-    if dom.abi.major >= 3:
-        vi = dom.abi.vcpu_info
+    raw = xen.mem.read(dom.shared_info_mfn << 12, dom.kernel_abi.shared_info.size)
+    if dom.kernel_abi.major >= 3:
+        vi = dom.kernel_abi.vcpu_info
         return (
             vi.unpack(raw, "time_tsc_timestamp"),
             vi.unpack(raw, "time_system_time"),
             vi.unpack(raw, "time_tsc_to_system_mul"),
             vi.unpack(raw, "time_tsc_shift"),
         )
-    si = dom.abi.shared_info
+    si = dom.kernel_abi.shared_info
     freq = si.unpack(raw, "cpu_freq") or 1
     return si.unpack(raw, "tsc_timestamp"), si.unpack(raw, "system_time"), (10**9 << 32) // freq, 0
 
@@ -46,8 +46,8 @@ def xen_time_init(cpu: Cpu) -> None:
 def xen_get_wallclock(cpu: Cpu) -> int:
     """wc_sec plus system time, in seconds."""
     xen, dom = domain_of(cpu, "time.get_wallclock")
-    raw = xen.mem.read(dom.shared_info_mfn << 12, dom.abi.shared_info.size)
-    return dom.abi.shared_info.unpack(raw, "wc_sec") + xen_sched_clock(cpu) // 10**9
+    raw = xen.mem.read(dom.shared_info_mfn << 12, dom.kernel_abi.shared_info.size)
+    return dom.kernel_abi.shared_info.unpack(raw, "wc_sec") + xen_sched_clock(cpu) // 10**9
 
 
 def xen_set_wallclock(cpu: Cpu, seconds: int) -> int:

@@ -112,22 +112,26 @@ class FlavourSpec:
     config: tuple[tuple[str, str], ...]
 
 
-XEN_INTERFACES = ("xen-3.0", "none")
+XEN_INTERFACES = ("xen-3.0", "xen-3.0-secfix", "none")
+XENOLINUX_3_INTERFACES = ("xen-3.0", "xen-3.0-secfix")
 
 
 def flavour_spec(flavour: str, options: Mapping[str, str] | None = None) -> FlavourSpec:
     """The spec of ``flavour`` with ``options`` applied.
 
-    Options (pvops only): ``xen``: the Xen interface the image carries an
-    entry point for, ``xen-3.0`` (default) or ``none``; ``hvm``: whether the
-    image can take the hvm backend's paravirtual MMU by late registration,
-    ``y`` (default) or ``n`` (a kernel built before that interface existed).
+    Options of pvops: ``xen``: the Xen interface the image carries an entry
+    point and a backend for, ``xen-3.0`` (default), ``xen-3.0-secfix`` (the
+    hypothetical layout fix of ``ABI_3_0_SECFIX``) or ``none``; ``hvm``:
+    whether the image can take the hvm backend's paravirtual MMU by late
+    registration, ``y`` (default) or ``n`` (a kernel built before that
+    interface existed).  Of xenolinux-3.0: ``xen``, ``xen-3.0`` (default) or
+    ``xen-3.0-secfix``, the headers it compiles in.
 
     Raises:
         BuildError: unknown flavour or option.
     """
     opts = dict(options or {})
-    known = {"pvops": {"xen", "hvm"}}.get(flavour, set())
+    known = {"pvops": {"xen", "hvm"}, "xenolinux-3.0": {"xen"}}.get(flavour, set())
     unknown = set(opts) - known
     if unknown:
         msg = f"flavour {flavour!r} takes no option {', '.join(sorted(unknown))}"
@@ -169,14 +173,19 @@ def flavour_spec(flavour: str, options: Mapping[str, str] | None = None) -> Flav
         )
     if flavour in ("xenolinux-2.0", "xenolinux-3.0"):
         abi = "200" if flavour.endswith("2.0") else "300"
+        interface = "2.0" if abi == "200" else opts.get("xen", "xen-3.0")
+        if abi == "300" and interface not in XENOLINUX_3_INTERFACES:
+            msg = f"option xen={interface!r}: expected one of {', '.join(XENOLINUX_3_INTERFACES)}"
+            raise BuildError(msg)
+        fix = ("XEN_SECFIX",) if interface == "xen-3.0-secfix" else ()
         return FlavourSpec(
             flavour,
-            ("CONFIG_XENOLINUX", f"XEN_ABI={abi}"),
+            ("CONFIG_XENOLINUX", f"XEN_ABI={abi}", *fix),
             ("xen",),
             "startup_xen",
             (
                 ("CONFIG_XENOLINUX", "y"),
-                ("CONFIG_XEN_INTERFACE", "2.0" if abi == "200" else "xen-3.0"),
+                ("CONFIG_XEN_INTERFACE", interface),
                 ("CONFIG_KERNEL_RPL", "1"),
             ),
         )

@@ -93,6 +93,9 @@ def _collect(result: RunResult, session: Session) -> None:
     result.console = session.console()
 
 
+TASK_KILLED = 0xDEAD0000  # the guest's exit code for a task killed by vector vv: 0xDEAD00vv
+
+
 def _verify(result: RunResult, stop: StopReason, session: Session) -> None:
     parsed = parse_result(result.console)
     if parsed is None:
@@ -112,6 +115,8 @@ def _verify(result: RunResult, stop: StopReason, session: Session) -> None:
         result.reason = f"the guest ran {workload} x{iterations}, not what was asked"
     elif checksum != want:
         result.reason = f"checksum {checksum:#010x}, expected {want:#010x}"
+        if checksum & 0xFFFFFF00 == TASK_KILLED:  # traps.c: a task's exit code on a fatal trap
+            result.reason += f": a user task was killed by exception {checksum & 0xFF}"
     else:
         result.ok = True
         result.outcome = "passed"

@@ -354,6 +354,82 @@ def side_by_side(model: CostModel) -> ScenarioResult:
     return ScenarioResult("side-by-side", question, outcome, evidence)
 
 
+FIX_FROM = "xen-3.0.1"
+FIX_TO = "xen-3.0.1-secfix"
+FIX_INTERFACE = "xen-3.0-secfix"
+FIX_WORKLOAD = "pagefault"  # every iteration faults: the kernel reads cr2 each time
+
+
+def _verdict(e: Evidence) -> str:
+    return "passes" if e.ok else f"fails ({e.reason})" if e.reason else f"is {e.outcome}"
+
+
+@scenario("shared-layout-fix")
+def shared_layout_fix(model: CostModel) -> ScenarioResult:
+    """A fix moves a field of vcpu_info: which binaries break, and what fixes each?"""
+    question = (
+        f"A security fix in {FIX_FROM} moves vcpu_info.arch.cr2 (hypothetical: offset 8 -> 16; "
+        f"the release is {FIX_TO}). Which existing guest binaries keep working, and for the "
+        "others, what has to change: a new ROM from the hypervisor, the kernel's backend, or "
+        "the kernel itself?"
+    )
+    from pvops.backends.xen.models.abi import WHAT_IF  # noqa: PLC0415
+    from pvops.backends.xen.platform import XenPlatform  # noqa: PLC0415
+
+    if _missing([FIX_FROM]):
+        return ScenarioResult("shared-layout-fix", question, f"blocked: no {FIX_FROM}", [])
+    fixed = WHAT_IF[FIX_TO]
+    # The fixed hypervisor as it would be if its VMI ROM had not been updated with it.
+    stale_rom = attrs.evolve(
+        fixed,
+        name=f"{FIX_TO} (with {FIX_FROM}'s ROM)",
+        abi=attrs.evolve(fixed.abi, vmi_rom="xen-3.0"),
+    )
+
+    def run(label: str, guest: str, image: GuestImage, release: Any) -> Evidence:
+        result = _boot_and_finish(image, XenPlatform(release), guest, FIX_WORKLOAD, ITERATIONS)
+        return Evidence.of(label, result, model)
+
+    old = {g: load_image(build(g)) for g in ("vmi", "pvops", "xenolinux-3.0")}
+    rebuilt = {
+        g: load_image(build(g, options={"xen": FIX_INTERFACE})) for g in ("pvops", "xenolinux-3.0")
+    }
+    runs = {}
+    for guest, image in old.items():
+        runs[guest, "before"] = run(f"{guest} on {FIX_FROM}", guest, image, FIX_FROM)
+        runs[guest, "after"] = run(f"{guest}, same binary, on {FIX_TO}", guest, image, fixed)
+    runs["vmi", "stale rom"] = run(
+        f"vmi, same binary, on {FIX_TO} with {FIX_FROM}'s ROM", "vmi", old["vmi"], stale_rom
+    )
+    for guest, image in rebuilt.items():
+        runs[guest, "rebuilt"] = run(
+            f"{guest} rebuilt (xen={FIX_INTERFACE}) on {FIX_TO}", guest, image, fixed
+        )
+        runs[guest, "rebuilt, old hv"] = run(
+            f"{guest} rebuilt (xen={FIX_INTERFACE}) on {FIX_FROM}", guest, image, FIX_FROM
+        )
+    verdicts = []
+    vmi = (runs["vmi", "after"], runs["vmi", "stale rom"])
+    verdicts.append(
+        f"vmi: the same binary {_verdict(vmi[0])} with the ROM the fixed release ships; "
+        f"with the old ROM it {_verdict(vmi[1])}: only the hypervisor's ROM had to change"
+    )
+    who = {
+        "pvops": "its xen backend (the kernel's C code never reads vcpu_info)",
+        "xenolinux-3.0": "the kernel itself (its C code reads vcpu_info)",
+    }
+    for guest in ("pvops", "xenolinux-3.0"):
+        verdicts.append(
+            f"{guest}: the same binary {_verdict(runs[guest, 'after'])}; rebuilt against "
+            f"the new headers, {who[guest]}, it {_verdict(runs[guest, 'rebuilt'])} - and "
+            f"on {FIX_FROM} it then {_verdict(runs[guest, 'rebuilt, old hv'])}"
+        )
+    before = [g for g in old if not runs[g, "before"].ok]
+    if before:
+        verdicts.insert(0, f"(did not run before the fix: {', '.join(before)})")
+    return ScenarioResult("shared-layout-fix", question, "; ".join(verdicts), list(runs.values()))
+
+
 def run_scenarios(
     names: Sequence[str] | None = None, model: CostModel | None = None
 ) -> list[ScenarioResult]:

@@ -37,6 +37,15 @@ class TestFlavourSpec:
         with pytest.raises(BuildError, match=r"xen-3\.0"):
             flavour_spec("pvops", {"xen": "xen-2.0"})
 
+    def test_xenolinux_headers_are_a_3_0_choice(self) -> None:
+        """xenolinux-3.0 compiles in 3.0's headers or the layout fix's, nothing else."""
+        assert "XEN_SECFIX" in flavour_spec("xenolinux-3.0", {"xen": "xen-3.0-secfix"}).defines
+        assert "XEN_SECFIX" not in flavour_spec("xenolinux-3.0").defines
+        with pytest.raises(BuildError, match=r"expected one of xen-3\.0, xen-3\.0-secfix"):
+            flavour_spec("xenolinux-3.0", {"xen": "2.0"})
+        with pytest.raises(BuildError, match="takes no option xen"):
+            flavour_spec("xenolinux-2.0", {"xen": "xen-3.0"})
+
 
 @needs_toolchain
 class TestBuild:

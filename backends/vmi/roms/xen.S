@@ -68,8 +68,12 @@
 #define VCPU_pending 0
 #define VCPU_mask 1
 #define VCPU_sel 4
-#if XEN_ABI >= 300
+#if XEN_ABI >= 300 && defined(XEN_SECFIX)
+#define VCPU_cr2 16			/* the hypothetical fix moved arch.cr2 (ABI_3_0_SECFIX) */
+#elif XEN_ABI >= 300
 #define VCPU_cr2 8
+#endif
+#if XEN_ABI >= 300
 #define SHINFO_evtchn_pending 2048
 #define SHINFO_evtchn_mask 2176
 #define BIND_VIRQ_port 12		/* {cmd, virq, vcpu, port} */

@@ -378,6 +378,7 @@ class XenAbi:
     start_info_magic: bytes = b""
     set_timer_hi_first: bool = False
     max_gdt_frames: int = 1
+    vmi_rom: str = "xen-3.0"  # the VMI ROM (backends/vmi/rom.py) this ABI's releases ship
 
     def number(self, name: str) -> int | None:
         """The hypercall number of ``name`` in this ABI, if it has one."""
@@ -426,6 +427,7 @@ ABI_2_0 = XenAbi(
     uvmf_invlpg=2,
     uvmf_all=None,
     set_timer_hi_first=True,
+    vmi_rom="xen-2.0",
 )
 ABI_3_0 = XenAbi(
     name="3.0",
@@ -452,6 +454,23 @@ ABI_3_0 = XenAbi(
 )
 ABI_3_0_2 = attrs.evolve(ABI_3_0, name="3.0.2", hypercalls=HYPERCALLS_3_0_2, hypercall_page=True)
 
+# --- a hypothetical security fix (``pvops scenarios``: shared-layout-fix) --------------------
+#
+# Not a Xen release: a what-if for the debate's question "a fix changes a
+# shared-data layout: who must change what?".  The fix moves
+# ``vcpu_info.arch.cr2``, which Xen writes on every page fault it bounces,
+# from offset 8 to 16 and leaves 8-15 reserved.  The version tag stays
+# ``xen-3.0`` (a point release does not bump the interface), so every
+# 3.0 image still loads: whether it *works* is for the runs to say.
+VCPU_INFO_3_0_SECFIX = attrs.evolve(
+    VCPU_INFO_3_0,
+    name="vcpu_info_t (3.0, arch.cr2 moved)",
+    fields=MappingProxyType(dict(VCPU_INFO_3_0.fields) | {"arch_cr2": (16, "I")}),
+)
+ABI_3_0_SECFIX = attrs.evolve(
+    ABI_3_0, name="3.0-secfix", vcpu_info=VCPU_INFO_3_0_SECFIX, vmi_rom="xen-3.0-secfix"
+)
+
 
 @attrs.frozen
 class XenVersion:
@@ -473,6 +492,18 @@ VERSIONS: Mapping[str, XenVersion] = MappingProxyType(
     }
 )
 """Every modeled release, by the name ``pvops run --hv`` takes."""
+
+WHAT_IF: Mapping[str, XenVersion] = MappingProxyType(
+    {
+        "xen-3.0.1-secfix": XenVersion("xen-3.0.1-secfix", ABI_3_0_SECFIX, 3, 0, ".1-secfix"),
+    }
+)
+"""Hypothetical releases the scenarios boot (``XenPlatform(WHAT_IF[name])``), not --hv targets."""
+
+KERNEL_INTERFACES: Mapping[str, XenAbi] = MappingProxyType(
+    {"xen-3.0": ABI_3_0, "xen-3.0-secfix": ABI_3_0_SECFIX}
+)
+"""The Xen interface a kernel is compiled against (build option ``xen=``) -> its layouts."""
 
 
 def version(name: str) -> XenVersion:

@@ -142,6 +142,10 @@ class Domain:
     # Pages the host half of a pvops kernel's xen backend keeps in the domain
     # (its gates, its GDT copy), by name -> kernel virtual address.
     backend_pages: dict[str, int] = attrs.field(factory=dict)
+    # The interface that host half was compiled against (its layouts), when
+    # it is not the hypervisor's: a kernel built for one layout keeps reading
+    # it whatever the hypervisor writes.  None: the hypervisor's own.
+    backend_abi: XenAbi | None = None
     # A domain the VMI builder made (X:450): entered natively, memory translated
     # by Xen's shadows, its PC's ports emulated.
     native_boot: bool = False
@@ -149,6 +153,11 @@ class Domain:
     platform: Any = None  # .emulate.VirtualPc: the PC devices a native kernel drives
     iopl: int = 0  # the I/O privilege Xen emulates for the kernel (physdev_op SET_IOPL)
     mmu_entries: int = 0  # page-table entries written after validation
+
+    @property
+    def kernel_abi(self) -> XenAbi:
+        """The ABI the pvops kernel's xen backend reads this domain's shared pages with."""
+        return self.backend_abi or self.abi
 
     @property
     def nr_pages(self) -> int:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pvops.backends.xen.models.abi import NR_EVENT_CHANNELS
+from pvops.backends.xen.models.abi import NR_EVENT_CHANNELS, XenAbi
 from pvops.backends.xen.models.domain import Domain
 
 if TYPE_CHECKING:
@@ -34,23 +34,28 @@ def _si(dom: Domain) -> int:
     return dom.shared_info_mfn << 12
 
 
-def _vi(dom: Domain, field: str) -> int:
-    return _si(dom) + dom.abi.vcpu_info.offset(field)
+def _vi(dom: Domain, field: str, abi: XenAbi | None = None) -> int:
+    return _si(dom) + (abi or dom.abi).vcpu_info.offset(field)
 
 
-def upcall_mask(xen: Xen, dom: Domain) -> bool:
+# The three vcpu_info accessors take the layout to read with: the
+# hypervisor's own by default, the kernel's when a pvops backend (guest code
+# running on the host) reads them (``Domain.kernel_abi``).
+
+
+def upcall_mask(xen: Xen, dom: Domain, abi: XenAbi | None = None) -> bool:
     """vCPU 0's ``evtchn_upcall_mask`` (the guest's virtual "interrupts off")."""
-    return xen.mem.read(_vi(dom, "evtchn_upcall_mask"), 1) != b"\0"
+    return xen.mem.read(_vi(dom, "evtchn_upcall_mask", abi), 1) != b"\0"
 
 
-def set_upcall_mask(xen: Xen, dom: Domain, masked: bool) -> None:
+def set_upcall_mask(xen: Xen, dom: Domain, masked: bool, abi: XenAbi | None = None) -> None:
     """Write ``evtchn_upcall_mask``."""
-    xen.mem.write(_vi(dom, "evtchn_upcall_mask"), b"\1" if masked else b"\0")
+    xen.mem.write(_vi(dom, "evtchn_upcall_mask", abi), b"\1" if masked else b"\0")
 
 
-def upcall_pending(xen: Xen, dom: Domain) -> bool:
+def upcall_pending(xen: Xen, dom: Domain, abi: XenAbi | None = None) -> bool:
     """vCPU 0's ``evtchn_upcall_pending``."""
-    return xen.mem.read(_vi(dom, "evtchn_upcall_pending"), 1) != b"\0"
+    return xen.mem.read(_vi(dom, "evtchn_upcall_pending", abi), 1) != b"\0"
 
 
 def _bit(xen: Xen, dom: Domain, array: str, port: int) -> tuple[int, int, int]:

@@ -55,9 +55,11 @@ def is_vmi_kernel(image: GuestImage) -> bool:
 
 def rom_for(xen: Xen) -> bytes:
     """The Xen VMI ROM of this release's ABI, with this builder's layout in its parameters."""
-    name = "xen-3.0" if xen.abi.major >= 3 else "xen-2.0"
     return with_params(
-        build_rom(name), rom_pa=ROM_PA, shared_info_pa=SHARED_INFO_PA, timer_vector=TIMER_VECTOR
+        build_rom(xen.abi.vmi_rom),
+        rom_pa=ROM_PA,
+        shared_info_pa=SHARED_INFO_PA,
+        timer_vector=TIMER_VECTOR,
     )
 
 

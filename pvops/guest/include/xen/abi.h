@@ -74,7 +74,13 @@
 #define XEN_SH_EVTCHN_MASK 388
 #else
 #define XEN_VCPU_INFO_SIZE 64
+#ifdef XEN_SECFIX
+/* The hypothetical security fix (ABI_3_0_SECFIX in the models' abi.py)
+ * moved arch.cr2 to 16, leaving 8-15 reserved. */
+#define XEN_VCPU_ARCH_CR2 16
+#else
 #define XEN_VCPU_ARCH_CR2 8
+#endif
 #define XEN_SH_EVTCHN_PENDING 2048
 #define XEN_SH_EVTCHN_MASK 2176
 #endif
