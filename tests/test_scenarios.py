@@ -108,3 +108,29 @@ def test_shared_layout_fix_says_who_must_change_what() -> None:
         assert by[f"{guest} rebuilt (xen=xen-3.0-secfix) on {fixed}"].ok
         assert not by[f"{guest} rebuilt (xen=xen-3.0-secfix) on {old}"].ok
     assert "only the hypervisor's ROM had to change" in result.outcome
+
+
+def test_faster_operation_reaches_vmi_by_rom_and_the_others_by_rebuild() -> None:
+    """The auto-flush release: vmi gains at once; pvops and xenolinux only when rebuilt."""
+    (result,) = run_scenarios(["faster-operation"])
+    by = {e.label: e for e in result.evidence}
+    old, new = "xen-3.0.1", "xen-3.0.1-autoflush"
+
+    def pair(label: str) -> tuple[float, float]:
+        before, after = by[f"{label}, on {old}"], by[f"{label}, on {new}"]
+        assert before.ok, before.reason
+        assert after.ok, after.reason
+        return before.counts["hypercall"], after.counts["hypercall"]
+
+    before, after = pair("vmi, same binary")
+    assert after == pytest.approx(before - 4)  # mmap unmaps 4 pages: 4 InvalPage hypercalls gone
+    for guest in ("pvops", "xenolinux-3.0"):
+        assert pair(f"{guest}, same binary")[0] == pair(f"{guest}, same binary")[1]
+        before, after = pair(f"{guest}, rebuilt (xen=xen-3.0-autoflush)")
+        assert after == pytest.approx(before - 4)
+        stale = by[f"{guest}, same binary, on {new}"]
+        fresh = by[f"{guest}, same binary, on {old}"]
+        assert stale.modeled_cycles > fresh.modeled_cycles  # Xen's invalidations on top of its own
+    assert "Benefit with the same binary: vmi; need a rebuild: pvops, xenolinux-3.0" in (
+        result.outcome
+    )

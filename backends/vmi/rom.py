@@ -148,6 +148,8 @@ _SPECS: Mapping[str, _Spec] = MappingProxyType(
         "xen-3.0": _Spec("xen.S", ("XEN_ABI=300",)),
         # The ROM the hypothetical xen-3.0.1-secfix ships (arch.cr2 moved).
         "xen-3.0-secfix": _Spec("xen.S", ("XEN_ABI=300", "XEN_SECFIX")),
+        # The ROM of the hypothetical xen-3.0.1-autoflush (InvalPage needs no hypercall).
+        "xen-3.0-autoflush": _Spec("xen.S", ("XEN_ABI=300", "XEN_AUTO_FLUSH")),
     }
 )
 ROMS: tuple[str, ...] = tuple(_SPECS)

@@ -16,14 +16,17 @@ unpins and makes it writable again.  These, and directory entries
 (``set_pmd``: the caller walks through the entry right after), go down at
 once even in lazy mode, after whatever is queued, as Linux's
 ``xen_set_pmd`` and ``make_lowmem_page_readonly`` do.  ``write_cr3`` is
-``MMUEXT_NEW_BASEPTR``.  TLB flushes are
-MMUEXT commands; ``cr2`` is what Xen recorded for the last fault
+``MMUEXT_NEW_BASEPTR``.  TLB flushes are MMUEXT commands (a single page's
+needs none from a backend built for the what-if auto-flush interface, on a
+Xen that says it has it); ``cr2`` is what Xen recorded for the last fault
 (``vcpu_info.arch.cr2`` in 3.0).
 """
 
 from __future__ import annotations
 
-from pvops.backends.xen.models.abi import PTE_GLOBAL, PTE_PRESENT, PTE_RW
+from pvops.backends.xen.models.abi import PTE_GLOBAL, PTE_PRESENT, PTE_RW, SIF_AUTO_FLUSH
+from pvops.backends.xen.models.domain import Domain
+from pvops.backends.xen.models.hypervisor import Xen
 from pvops.backends.xen.xen_ops import (
     batch_of,
     domain_of,
@@ -96,9 +99,24 @@ def xen_flush_tlb_kernel(cpu: Cpu) -> None:
     _flush_cmd(cpu, "mmu.flush_tlb_kernel")
 
 
+def _hypervisor_flushes_on_update(xen: Xen, dom: Domain) -> bool:
+    """Built for the auto-flush interface, and told at boot that this Xen has it.
+
+    Only a backend compiled against ``xen-3.0-autoflush`` knows to look; it
+    looks where Xen says so, start_info's flags (``SIF_AUTO_FLUSH``).
+    """
+    abi = dom.kernel_abi
+    if not abi.auto_flush or not dom.start_info_va:
+        return False
+    raw = xen.read_guest(dom, dom.start_info_va + abi.start_info.offset("flags"), 4)
+    return isinstance(raw, bytes) and bool(int.from_bytes(raw, "little") & SIF_AUTO_FLUSH)
+
+
 def xen_flush_tlb_single(cpu: Cpu, addr: VirtAddr) -> None:
-    """MMUEXT_INVLPG(_LOCAL)."""
+    """MMUEXT_INVLPG(_LOCAL), unless Xen already invalidated it in the mmu_update."""
     xen, dom = domain_of(cpu, "mmu.flush_tlb_single")
+    if _hypervisor_flushes_on_update(xen, dom):
+        return
     name = "invlpg" if xen.abi.major < 3 else "invlpg_local"
     submit(xen, cpu, dom, mmuext_call(xen, name, addr), lazy=batch_of(xen, dom).lazy_mmu)
 

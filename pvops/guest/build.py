@@ -112,20 +112,23 @@ class FlavourSpec:
     config: tuple[tuple[str, str], ...]
 
 
-XEN_INTERFACES = ("xen-3.0", "xen-3.0-secfix", "none")
-XENOLINUX_3_INTERFACES = ("xen-3.0", "xen-3.0-secfix")
+# What-if interfaces (the models' abi.py): the C defines each one compiles in.
+XEN_WHAT_IF_DEFINES = {"xen-3.0-secfix": ("XEN_SECFIX",), "xen-3.0-autoflush": ("XEN_AUTO_FLUSH",)}
+XEN_INTERFACES = ("xen-3.0", *XEN_WHAT_IF_DEFINES, "none")
+XENOLINUX_3_INTERFACES = ("xen-3.0", *XEN_WHAT_IF_DEFINES)
 
 
 def flavour_spec(flavour: str, options: Mapping[str, str] | None = None) -> FlavourSpec:
     """The spec of ``flavour`` with ``options`` applied.
 
     Options of pvops: ``xen``: the Xen interface the image carries an entry
-    point and a backend for, ``xen-3.0`` (default), ``xen-3.0-secfix`` (the
-    hypothetical layout fix of ``ABI_3_0_SECFIX``) or ``none``; ``hvm``:
+    point and a backend for, ``xen-3.0`` (default), one of the what-if
+    interfaces (``xen-3.0-secfix``: ``ABI_3_0_SECFIX``'s layout fix;
+    ``xen-3.0-autoflush``: ``ABI_3_0_AUTOFLUSH``'s flush) or ``none``; ``hvm``:
     whether the image can take the hvm backend's paravirtual MMU by late
     registration, ``y`` (default) or ``n`` (a kernel built before that
     interface existed).  Of xenolinux-3.0: ``xen``, ``xen-3.0`` (default) or
-    ``xen-3.0-secfix``, the headers it compiles in.
+    a what-if interface, the headers it compiles in.
 
     Raises:
         BuildError: unknown flavour or option.
@@ -177,7 +180,7 @@ def flavour_spec(flavour: str, options: Mapping[str, str] | None = None) -> Flav
         if abi == "300" and interface not in XENOLINUX_3_INTERFACES:
             msg = f"option xen={interface!r}: expected one of {', '.join(XENOLINUX_3_INTERFACES)}"
             raise BuildError(msg)
-        fix = ("XEN_SECFIX",) if interface == "xen-3.0-secfix" else ()
+        fix = XEN_WHAT_IF_DEFINES.get(interface, ())
         return FlavourSpec(
             flavour,
             ("CONFIG_XENOLINUX", f"XEN_ABI={abi}", *fix),

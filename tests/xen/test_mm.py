@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from xenfake import SCRATCH, VIRT_BASE, boot, get, hcall, mmu_update, mmuext, pte_ma, put
 
-from pvops.backends.xen.models.abi import ABI_2_0, EINVAL, PTE_PRESENT, PTE_RW
+from pvops.backends.xen.models.abi import (
+    ABI_2_0,
+    EINVAL,
+    PTE_PRESENT,
+    PTE_RW,
+    SIF_AUTO_FLUSH,
+    WHAT_IF,
+)
 from pvops.backends.xen.models.domain import RunState
 from pvops.backends.xen.models.mm import ABUSE_LIMIT, PageType
 
@@ -180,3 +187,33 @@ def dom_image(xen):
 def _no_leaks():
     """Tests build their own machines."""
     return
+
+
+class TestAutoFlush:
+    """The what-if xen-3.0.1-autoflush: mmu_update invalidates what it unmapped."""
+
+    @pytest.mark.parametrize("what", ["xen-3.0.1", "xen-3.0.1-autoflush"])
+    def test_changed_present_entry_is_invalidated(self, what: str) -> None:
+        """Remapping a present page invalidates its address, and only on the what-if release."""
+        xen, dom = boot(WHAT_IF.get(what, what))
+        target = dom.p2m[(PAGE + 0x1000 - VIRT_BASE) >> 12]
+        xen.host.tlb_flushes.clear()  # type: ignore[attr-defined]
+        assert mmu_update(xen, dom, (pte_ma(xen, dom, PAGE), (target << 12) | RW)) == 0
+        flushes = list(xen.host.tlb_flushes)  # type: ignore[attr-defined]
+        assert flushes == ([f"invlpg {PAGE:#x}"] if what.endswith("autoflush") else [])
+
+    def test_new_entry_needs_no_invalidation(self) -> None:
+        """A TLB never holds a not-present entry: filling one flushes nothing."""
+        xen, dom = boot(WHAT_IF["xen-3.0.1-autoflush"])
+        ptr = pte_ma(xen, dom, PAGE)
+        assert mmu_update(xen, dom, (ptr, 0)) == 0
+        xen.host.tlb_flushes.clear()  # type: ignore[attr-defined]
+        assert mmu_update(xen, dom, (ptr, (dom.p2m[0x200] << 12) | RW)) == 0
+        assert xen.host.tlb_flushes == []  # type: ignore[attr-defined]
+
+    def test_start_info_says_so(self) -> None:
+        """Guests learn of it from start_info.flags (SIF_AUTO_FLUSH)."""
+        for what, want in (("xen-3.0.1", 0), ("xen-3.0.1-autoflush", SIF_AUTO_FLUSH)):
+            xen, dom = boot(WHAT_IF.get(what, what))
+            flags = get(xen, dom, dom.start_info_va + xen.abi.start_info.offset("flags"), 4)
+            assert int.from_bytes(flags, "little") & SIF_AUTO_FLUSH == want

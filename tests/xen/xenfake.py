@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from fakecpu import FakeCpu
 
-from pvops.backends.xen.models.abi import ABI_2_0, ABI_3_0, XenAbi
+from pvops.backends.xen.models.abi import ABI_2_0, ABI_3_0, XenAbi, XenVersion
 from pvops.backends.xen.models.domain import Domain
 from pvops.backends.xen.models.hypervisor import Xen
 from pvops.hw import VECTOR_GP, GuestFault
@@ -121,7 +121,9 @@ def guest_string(abi: XenAbi, extra: str = "") -> str:
     return f"GUEST_OS=linux,GUEST_VER=2.6,XEN_VER={tag},VIRT_BASE=0xC0000000,LOADER=generic{extra}"
 
 
-def boot(release: str, *, memory: int = 8 << 20, extra: str = "") -> tuple[Xen, Domain]:
+def boot(
+    release: str | XenVersion, *, memory: int = 8 << 20, extra: str = ""
+) -> tuple[Xen, Domain]:
     """A hypervisor on a fake machine with one running domain."""
     xen = Xen(FakeHost(), release)
     abi = xen.abi

@@ -234,8 +234,15 @@ vmi_init_impl:
 	ret
 	SLOT VMI_CALL_ReleasePage, VMI_RELOCATION_NOP
 	ret
+#ifdef XEN_AUTO_FLUSH
+	/* The hypothetical auto-flush release invalidates inside mmu_update
+	 * whatever a SetPxE unmapped: the kernel's InvalPage sites become nops. */
+	SLOT VMI_CALL_InvalPage, VMI_RELOCATION_NOP
+	ret
+#else
 	SLOT VMI_CALL_InvalPage, VMI_RELOCATION_CALL_REL
 	jmp xen_invlpg
+#endif
 	SLOT VMI_CALL_FlushTLB, VMI_RELOCATION_CALL_REL
 	jmp xen_flush_tlb
 	SLOT VMI_CALL_SetLazyMode, VMI_RELOCATION_NOP	/* M:210 no batching yet */

@@ -379,6 +379,7 @@ class XenAbi:
     set_timer_hi_first: bool = False
     max_gdt_frames: int = 1
     vmi_rom: str = "xen-3.0"  # the VMI ROM (backends/vmi/rom.py) this ABI's releases ship
+    auto_flush: bool = False  # what-if: mmu_update invalidates the TLB entries it changes
 
     def number(self, name: str) -> int | None:
         """The hypercall number of ``name`` in this ABI, if it has one."""
@@ -471,6 +472,20 @@ ABI_3_0_SECFIX = attrs.evolve(
     ABI_3_0, name="3.0-secfix", vcpu_info=VCPU_INFO_3_0_SECFIX, vmi_rom="xen-3.0-secfix"
 )
 
+# --- a hypothetical faster operation (``pvops scenarios``: faster-operation) ---------------
+#
+# The what-if release invalidates, inside ``mmu_update``, the TLB entry of
+# every present page-table entry it changes (it knows where the current
+# tables map each one), so a guest no longer needs its own invalidation
+# hypercall after unmapping: a TLB flush that costs nothing extra.  A guest
+# learns of it from start_info's flags (``SIF_AUTO_FLUSH``, a what-if bit
+# above Xen's own), as real guests learn of optional features; a kernel
+# built before it never looks.
+SIF_AUTO_FLUSH = 1 << 8
+ABI_3_0_AUTOFLUSH = attrs.evolve(
+    ABI_3_0, name="3.0-autoflush", auto_flush=True, vmi_rom="xen-3.0-autoflush"
+)
+
 
 @attrs.frozen
 class XenVersion:
@@ -496,12 +511,15 @@ VERSIONS: Mapping[str, XenVersion] = MappingProxyType(
 WHAT_IF: Mapping[str, XenVersion] = MappingProxyType(
     {
         "xen-3.0.1-secfix": XenVersion("xen-3.0.1-secfix", ABI_3_0_SECFIX, 3, 0, ".1-secfix"),
+        "xen-3.0.1-autoflush": XenVersion(
+            "xen-3.0.1-autoflush", ABI_3_0_AUTOFLUSH, 3, 0, ".1-autoflush"
+        ),
     }
 )
 """Hypothetical releases the scenarios boot (``XenPlatform(WHAT_IF[name])``), not --hv targets."""
 
 KERNEL_INTERFACES: Mapping[str, XenAbi] = MappingProxyType(
-    {"xen-3.0": ABI_3_0, "xen-3.0-secfix": ABI_3_0_SECFIX}
+    {"xen-3.0": ABI_3_0, "xen-3.0-secfix": ABI_3_0_SECFIX, "xen-3.0-autoflush": ABI_3_0_AUTOFLUSH}
 )
 """The Xen interface a kernel is compiled against (build option ``xen=``) -> its layouts."""
 

@@ -40,6 +40,8 @@ from pvops.backends.xen.models.abi import (
     EVTCHNOP_CLOSE,
     EVTCHNOP_SEND,
     EVTCHNOP_UNMASK,
+    PTE_PRESENT,
+    PTE_PSE,
     SCHEDOP_BLOCK,
     SCHEDOP_SHUTDOWN,
     SCHEDOP_YIELD,
@@ -322,6 +324,45 @@ def set_ldt(xen: Xen, dom: Domain, base: int, entries: int) -> int:
     return 0
 
 
+def _entry_before(xen: Xen, dom: Domain, ptr: int) -> int:
+    """The entry an update is about to replace (0 if it is not in the domain's memory)."""
+    if ptr >> 32:
+        return 0
+    if dom.shadow is not None:
+        mfn = dom.shadow.mfn(ptr >> 12)
+        return 0 if mfn is None else xen.mem.u32((mfn << 12) + (ptr & 0xFFC))
+    return xen.mem.u32(ptr & ~3) if xen.frames.owned_by(ptr >> 12, dom.domid) else 0
+
+
+def _flush_entry(xen: Xen, dom: Domain, ptr: int) -> None:
+    """The what-if auto-flush: invalidate what the changed entry mapped in the live tables.
+
+    The table holding the entry is found in the current directory (the guest's
+    own, in guest frames, for a translated domain); each directory slot that
+    points at it maps the entry's page at ``slot << 22 | index << 12``.  A
+    changed directory entry may have mapped 4 MiB: everything is flushed.
+    """
+    if dom is not xen.current:
+        return  # its next cr3 load flushes whatever it left behind
+    table, index = ptr >> 12, (ptr & 0xFFF) >> 2
+    if dom.shadow is not None:
+        base = dom.shadow.guest_base
+        directory = None if base is None else dom.shadow.mfn(base)
+        here = base
+    else:
+        directory, here = dom.baseptr, dom.baseptr
+    if directory is None:
+        return
+    if table == here:
+        _flush(xen, dom)
+        return
+    words = xen.mem.frame_words(directory)
+    for slot in range(xen.hv_slot):
+        pde = words[slot]
+        if pde & PTE_PRESENT and not pde & PTE_PSE and pde >> 12 == table:
+            _flush(xen, dom, slot << 22 | index << 12)
+
+
 def do_mmu_update(xen: Xen, dom: Domain, args: Sequence[int]) -> int:
     """A batch of page-table updates, m2p updates and (2.0) extended commands."""
     abi = xen.abi
@@ -339,6 +380,7 @@ def do_mmu_update(xen: Xen, dom: Domain, args: Sequence[int]) -> int:
             break
         ptr, val = abi.mmu_update.unpack(raw, "ptr"), abi.mmu_update.unpack(raw, "val")
         cmd = ptr & 3
+        old = _entry_before(xen, dom, ptr) if abi.auto_flush and cmd == 0 else 0
         if cmd == 0 and dom.shadow is not None:  # translated: ptr is guest-physical
             rc = dom.shadow.guest_update(ptr, val) if ptr >> 32 == 0 else -EINVAL
             dom.mmu_entries += rc == 0
@@ -365,6 +407,8 @@ def do_mmu_update(xen: Xen, dom: Domain, args: Sequence[int]) -> int:
                 rc = mmuext(xen, dom, name, ptr >> 12, 0)
         else:
             rc = -EINVAL
+        if cmd == 0 and rc == 0 and old & PTE_PRESENT and old != val:
+            _flush_entry(xen, dom, ptr)
         if rc:
             rc = _abuse(xen, dom, rc)
             break

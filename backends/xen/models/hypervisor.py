@@ -44,6 +44,7 @@ from pvops.backends.xen.models.abi import (
     PTE_DIRTY,
     PTE_PRESENT,
     PTE_RW,
+    SIF_AUTO_FLUSH,
     XenVersion,
     hypercall_stub,
     version,
@@ -541,7 +542,7 @@ class Xen:
         values: dict[str, int | bytes] = {
             "nr_pages": dom.nr_pages,
             "shared_info": dom.shared_info_mfn << 12,
-            "flags": 0,
+            "flags": SIF_AUTO_FLUSH if self.abi.auto_flush else 0,
             "pt_base": layout.vpt_start,
             "nr_pt_frames": layout.nr_pt_pages,
             "mfn_list": layout.vphysmap,

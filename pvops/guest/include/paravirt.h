@@ -309,7 +309,14 @@ static inline u32 read_cr2(void) { return xen_read_cr2(); }
 static inline u32 read_cr3(void) { return xen_cr3; }
 static inline void write_cr3(u32 pa) { xen_write_cr3(pa); }
 static inline void flush_tlb_user(void) { xen_flush_tlb(); }
-static inline void flush_tlb_single(u32 va) { xen_invlpg(va); }
+static inline void flush_tlb_single(u32 va)
+{
+#ifdef XEN_AUTO_FLUSH
+	if (xen_auto_flush)
+		return;	/* Xen invalidated it when the entry changed */
+#endif
+	xen_invlpg(va);
+}
 static inline void set_pte(pte_t *p, pte_t v) { xen_set_pte(p, v); }
 static inline void set_pte_at(struct mm_struct *mm, u32 addr, pte_t *p, pte_t v)
 {

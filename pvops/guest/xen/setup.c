@@ -13,6 +13,9 @@ u32 *xen_mfn_list;
 u32 xen_nr_pages;
 u32 xen_cr0_shadow = X86_CR0_PE | X86_CR0_PG | X86_CR0_WP;
 u32 xen_cr3;
+#ifdef XEN_AUTO_FLUSH
+u32 xen_auto_flush;	/* Xen invalidates what mmu_update unmaps: no invlpg after */
+#endif
 static u32 first_free;
 /* A page of our own bss, remapped onto the shared_info frame (XenoLinux
  * uses a fixmap slot; any kernel page whose old frame we give up will do). */
@@ -32,6 +35,9 @@ void __noreturn xen_start_kernel(const u8 *si)
 	xen_nr_pages = SI(XEN_SI_NR_PAGES, u32);
 	xen_mfn_list = (u32 *)SI(XEN_SI_MFN_LIST, u32);
 	xen_cr3 = __pa(pt_base);
+#ifdef XEN_AUTO_FLUSH
+	xen_auto_flush = SI(XEN_SI_FLAGS, u32) & XEN_SIF_AUTO_FLUSH;
+#endif
 	mem_bytes = xen_nr_pages << PAGE_SHIFT;
 	for (i = 0; i < sizeof(boot_cmdline) - 1 && i < XEN_SI_CMD_LINE_SIZE && cmd[i]; i++)
 		boot_cmdline[i] = cmd[i];

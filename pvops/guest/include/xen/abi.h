@@ -65,6 +65,11 @@
 #define XEN_SI_CMD_LINE 80
 #define XEN_SI_CMD_LINE_SIZE 1024
 #endif
+#ifdef XEN_AUTO_FLUSH
+/* start_info.flags: the hypothetical auto-flush release invalidates what
+ * an mmu_update unmaps (ABI_3_0_AUTOFLUSH in the models' abi.py). */
+#define XEN_SIF_AUTO_FLUSH (1u << 8)
+#endif
 
 /* shared_info_t and vcpu_info_t (FACTS 3d).  The first 8 bytes of a
  * vcpu_info are the same in both; 3.0 adds arch.cr2 at 8 and time at 32. */

@@ -13,6 +13,9 @@ struct pt_regs;
 extern struct xen_vcpu_info *xen_vcpu;	/* vcpu 0's slot in shared_info */
 extern u32 *xen_mfn_list;		/* pfn -> mfn, from start_info */
 extern u32 xen_nr_pages;
+#ifdef XEN_AUTO_FLUSH
+extern u32 xen_auto_flush;
+#endif
 extern u32 xen_cr0_shadow, xen_cr3, xen_fault_cr2;
 extern int xen_lazy_mmu;
 
