@@ -11,6 +11,7 @@ import pytest
 from pvops.cli import main
 from pvops.lab.compare import DEFAULT_CELLS, Cell, cells_for, compare, pairs_for, with_baseline
 from pvops.lab.cost import CostModel
+from pvops.lab.plot import draw_compare
 from pvops.ops import lookup
 from pvops.registry import REGISTRY
 from pvops.types import Pte, VirtAddr
@@ -125,3 +126,18 @@ def test_refused_cell_is_shown_with_the_loaders_reason() -> None:
     assert result.outcome == "refused"
     assert "__xen_guest" in result.reason
     assert result.modeled_cycles_per_iteration is None
+
+
+def test_plot_marks_a_failed_cell_inside_the_axes() -> None:
+    """A refused cell has no bar but a red x at the bottom of the plot, where it can be seen."""
+    cells = [Cell("native", "native", "compute", 5), Cell("native", "xen-3.0.1", "compute", 5)]
+    results = compare(cells, executor=ThreadPoolExecutor(1))
+    assert [r.ok for r in results] == [True, False]
+    fig = draw_compare(results)
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    (mark,) = [t for t in ax.texts if t.get_text() == "x"]
+    centre = mark.get_window_extent().get_points().mean(axis=0)
+    x, y = ax.transAxes.inverted().transform(centre)
+    assert 0 <= x <= 1
+    assert 0 <= y <= 1

@@ -9,11 +9,23 @@ import matplotlib as mpl
 
 mpl.use("Agg")  # files only: no display is needed or wanted
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from pvops.lab.compare import CellResult
 
 
 def plot_compare(results: Sequence[CellResult], path: Path) -> Path:
+    """Write :func:`draw_compare`'s figure to ``path`` (PNG, SVG, PDF: by its suffix)."""
+    fig = draw_compare(results)
+    path = Path(path)
+    try:
+        fig.savefig(path, dpi=120)
+    finally:
+        plt.close(fig)
+    return path
+
+
+def draw_compare(results: Sequence[CellResult]) -> Figure:
     """Grouped bars of modeled cycles per iteration (log scale), failed cells marked."""
     workloads = list(dict.fromkeys(r.workload for r in results))
     labels = list(dict.fromkeys(r.label for r in results))
@@ -29,18 +41,25 @@ def plot_compare(results: Sequence[CellResult], path: Path) -> Path:
                 xs.append(i + (j - (len(labels) - 1) / 2) * width)
                 heights.append(r.modeled_cycles_per_iteration)
             elif r is not None and not r.ok:
+                # x in data, y in axes fractions: on a log axis no data y is sure to show.
                 x = i + (j - (len(labels) - 1) / 2) * width
-                ax.annotate("x", (x, 1), ha="center", va="bottom", color="red", fontsize=8)
+                ax.annotate(
+                    "x",
+                    (x, 0.01),
+                    xycoords=ax.get_xaxis_transform(),
+                    ha="center",
+                    va="bottom",
+                    color="red",
+                    fontsize=8,
+                )
         ax.bar(xs, heights, width, label=label, color=colors(j % 20))
     ax.set_yscale("log")
     ax.set_xticks(range(len(workloads)), workloads)
+    ax.set_xlim(-0.5, len(workloads) - 0.5)  # every group's slots, with bars or not
     ax.set_ylabel("modeled cycles per iteration (log scale)")
     ax.set_xlabel("workload (x: the cell failed or was refused)")
     ax.set_title("pvops compare: guest flavour @ hypervisor")
     ax.legend(fontsize=8, ncols=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="y", which="both", alpha=0.3)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return fig
