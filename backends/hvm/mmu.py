@@ -5,14 +5,16 @@ shadow page tables and write-protects the guest's: every native PTE store
 exits (the costliest exit there is: ptemod, 12,733 cycles on the P4 of
 Adams & Agesen). A kernel that knows it runs there can instead hand the
 update to the VMM in a hypercall, and in lazy MMU mode hand over a whole
-batch in one exit, as KVM's paravirtual MMU did from 2.6.25.
+batch in one exit, as KVM's paravirtual MMU did from 2.6.25; and it can say
+when a page stops being a page table (``release_pt``), so that the VMM
+stops write-protecting it before the page's next user writes to it.
 """
 
 from __future__ import annotations
 
 from pvops.hw import Cpu
 from pvops.platform.hvm import hvm_of
-from pvops.types import Pde, Pte, VirtAddr
+from pvops.types import PAGE_SHIFT, Pde, Pfn, Pte, VirtAddr
 
 
 def hvm_set_pte(cpu: Cpu, ptep: VirtAddr, pte: Pte) -> None:
@@ -33,6 +35,16 @@ def hvm_set_pmd(cpu: Cpu, pmdp: VirtAddr, pmd: Pde) -> None:
     xen_set_pmd flushes its queue), so it cannot wait for the batch.
     """
     hvm_of(cpu).pt_update(cpu, pmdp, pmd, now=True)
+
+
+def hvm_release_pt(cpu: Cpu, pfn: Pfn) -> None:
+    """A page table retired: the VMM stops shadowing it (queued in lazy mode)."""
+    hvm_of(cpu).pt_release(cpu, pfn << PAGE_SHIFT)
+
+
+def hvm_release_pd(cpu: Cpu, pfn: Pfn) -> None:
+    """A page directory retired: as a page table."""
+    hvm_of(cpu).pt_release(cpu, pfn << PAGE_SHIFT)
 
 
 def hvm_enter_lazy_mmu(cpu: Cpu) -> None:

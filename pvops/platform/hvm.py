@@ -48,6 +48,7 @@ PTE_PRESENT = 0x001
 PDE_LARGE = 0x080
 PAGE_MASK = 0xFFFF_F000
 EXTERNAL_VECTORS = range(32, 48)
+RELEASE = -1  # a pv batch entry that retires a page table rather than writing one
 FLOOD_WRITES = 3  # KVM's threshold: writes to a shadowed page before it is taken for data
 MODRM_REGISTERS = ("eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi")
 
@@ -101,7 +102,8 @@ class Vmm:
         self.registered = False
         self.image: GuestImage | None = None  # the kernel, to re-patch at late registration
         self.modules: Sequence[BootModule] = ()
-        self.batch: list[tuple[VirtAddr, int]] | None = None
+        # The pv batch: (ptep, value) updates, and (RELEASE, page) retirements.
+        self.batch: list[tuple[int, int]] | None = None
         _VMMS[machine] = self
 
     # --- exits from guest instructions ------------------------------------
@@ -264,6 +266,28 @@ class Vmm:
         self.exits["hypercall"] += 1
         self._apply(cpu, [(ptep, value)])
 
+    def pt_release(self, cpu: Cpu, page: int) -> None:
+        """The guest retired ``page`` as a page table: stop shadowing it (queued in lazy mode).
+
+        KVM's paravirtual MMU had this (``KVM_MMU_OP_RELEASE_PT``, 2.6.25):
+        without it the VMM only learns from write flooding, after the
+        freed table's next writes have each exited.
+        """
+        if self.batch is not None:
+            self.batch.append((RELEASE, page))
+            return
+        self.exits["hypercall"] += 1
+        self._apply(cpu, [(RELEASE, page)])
+
+    def _release(self, page: int) -> None:
+        if page == self.loaded or page not in self.page_tables | self.directories:
+            return  # the CPU still walks it, or it was never shadowed
+        self.page_tables.discard(page)
+        self.directories.discard(page)
+        self.unshadowed.add(page)  # shadowing it again later is a hidden fault
+        self.flood.pop(page, None)
+        self.machine.watch_page(page, None)
+
     def lazy_enter(self) -> None:
         """Start a batch."""
         self.batch = []
@@ -280,10 +304,13 @@ class Vmm:
         self.lazy_flush(cpu)
         self.batch = None
 
-    def _apply(self, cpu: Cpu, updates: Sequence[tuple[VirtAddr, int]]) -> None:
+    def _apply(self, cpu: Cpu, updates: Sequence[tuple[int, int]]) -> None:
         for ptep, value in updates:
-            cpu.write_virt(ptep, (value & 0xFFFFFFFF).to_bytes(4, "little"))
-        self.mmu_entries += len(updates)
+            if ptep == RELEASE:
+                self._release(value)
+                continue
+            cpu.write_virt(VirtAddr(ptep), (value & 0xFFFFFFFF).to_bytes(4, "little"))
+            self.mmu_entries += 1
 
     def stats(self) -> ModelStats:
         """Exits by reason, plus the timer interrupts that exited to the VMM."""
