@@ -114,10 +114,15 @@ def marshaller(spec: OpSpec) -> Marshaller:
     if spec.name in C_ABI:
         return C_ABI[spec.name]
     count = len(spec.parameters) - 1  # without the cpu
+    # An op that moved EIP has jumped on to code that returns to the caller
+    # itself (a VMI ROM's slot, Xen's iret): the result is that code's to give.
     if spec.name in U64_RESULTS:
 
         def call_u64(cpu: Cpu, op: Callable[..., Any]) -> None:
-            _set_u64(cpu, op(cpu, *_args(cpu, count)))
+            eip = cpu.eip
+            result = op(cpu, *_args(cpu, count))
+            if cpu.eip == eip:
+                _set_u64(cpu, result)
 
         return call_u64
     if not spec.returns_value:
@@ -128,7 +133,10 @@ def marshaller(spec: OpSpec) -> Marshaller:
         return call_void
 
     def call_word(cpu: Cpu, op: Callable[..., Any]) -> None:
-        cpu.eax = int(op(cpu, *_args(cpu, count))) & 0xFFFFFFFF
+        eip = cpu.eip
+        result = op(cpu, *_args(cpu, count))
+        if cpu.eip == eip:
+            cpu.eax = int(result) & 0xFFFFFFFF
 
     return call_word
 

@@ -1,324 +1,358 @@
-"""VMI ops: each a call into the ROM's slot for one VMI call (para_fill / para_wrap)."""
+"""The vmi backend's ops: each moves its arguments to where a VMI call wants them, and jumps in.
+
+V:310 An op runs on the host for a moment only: it puts the kernel's
+arguments in the registers the VMI call takes (EAX, EDX, ECX, as Linux's
+``vmi_ops`` function pointers were called with ``-mregparm=3``) and sets EIP
+to the ROM's slot, leaving the kernel's return address on the stack.  The
+ROM's code then runs as guest code and returns to the kernel itself
+(:mod:`pvops.lowering` does not write a result over what the ROM returns).
+
+:data:`OP_CALLS` is the map Linux's ``activate_vmi()`` spells out with
+``para_fill`` and ``para_wrap``: which VMI call (or pair of calls) each op
+becomes.  :data:`DIRECT_CALLS` are the para_fill ops, whose C arguments
+already are the call's: their sites are patched to call the ROM's slot
+directly and never reach the host at all.  Ops with no VMI call stay
+native (cpuid, msr and pmc access, the APIC, the clock), as in Linux.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from pvops.backends.vmi.activate import rom_of
 from pvops.hw import Cpu
-from pvops.ops.signatures import CpuidResult
-from pvops.patching import PatchResult, PatchSite
-from pvops.pending import OpNotModeledError
+from pvops.patching import PatchResult, PatchSite, patch_default
 from pvops.types import IrqFlags, Pde, Pfn, PhysAddr, Pte, Selector, VirtAddr
+
+# Arguments of VMI calls (FACTS 2: VMI_PAGE_*, VMI_FLUSH_*; Linux's PARAVIRT_LAZY_*).
+VMI_PAGE_PT = 1
+VMI_PAGE_PD = 2
+VMI_FLUSH_TLB = 1
+VMI_FLUSH_GLOBAL = 2
+LAZY_NONE = 0
+LAZY_MMU = 1
+LAZY_CPU = 2
+TSS_SELECTOR = 5 << 3  # GDT_ENTRY_TSS << 3 in the reference kernel (x86.h)
+
+OP_CALLS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "irq.save_fl": ("GetInterruptMask",),
+        "irq.restore_fl": ("SetInterruptMask",),
+        "irq.irq_disable": ("DisableInterrupts",),
+        "irq.irq_enable": ("EnableInterrupts",),
+        "irq.safe_halt": ("EnableInterrupts", "Halt"),
+        "irq.halt": ("Halt",),
+        "cpu.read_cr0": ("GetCR0",),
+        "cpu.write_cr0": ("SetCR0",),
+        "cpu.read_cr4": ("GetCR4",),
+        "cpu.read_cr4_safe": ("GetCR4",),
+        "cpu.write_cr4": ("SetCR4",),
+        "cpu.clts": ("CLTS",),
+        "cpu.wbinvd": ("WBINVD",),
+        "cpu.read_tsc": ("RDTSC",),
+        "cpu.load_gdt": ("SetGDT",),
+        "cpu.load_idt": ("SetIDT",),
+        "cpu.store_gdt": ("GetGDT",),
+        "cpu.store_idt": ("GetIDT",),
+        "cpu.store_tr": ("GetTR",),
+        "cpu.load_tr_desc": ("SetTR",),
+        "cpu.load_esp0": ("UpdateKernelStack",),
+        "cpu.iret": ("IRET",),
+        "cpu.io_delay": ("IODelay",),
+        "cpu.lazy_mode.enter": ("SetLazyMode",),
+        "cpu.lazy_mode.leave": ("SetLazyMode",),
+        "cpu.lazy_mode.flush": ("SetLazyMode", "SetLazyMode"),
+        "mmu.read_cr2": ("GetCR2",),
+        "mmu.write_cr2": ("SetCR2",),
+        "mmu.read_cr3": ("GetCR3",),
+        "mmu.write_cr3": ("SetCR3",),
+        "mmu.flush_tlb_user": ("FlushTLB",),
+        "mmu.flush_tlb_kernel": ("FlushTLB",),
+        "mmu.flush_tlb_single": ("InvalPage",),
+        "mmu.alloc_pt": ("AllocatePage",),
+        "mmu.alloc_pd": ("AllocatePage",),
+        "mmu.release_pt": ("ReleasePage",),
+        "mmu.release_pd": ("ReleasePage",),
+        "mmu.set_pte": ("SetPxE",),
+        "mmu.set_pte_at": ("SetPxE",),
+        "mmu.set_pmd": ("SetPxE",),
+        "mmu.lazy_mode.enter": ("SetLazyMode",),
+        "mmu.lazy_mode.leave": ("SetLazyMode",),
+        "mmu.lazy_mode.flush": ("SetLazyMode", "SetLazyMode"),
+    }
+)
+"""Each op the vmi backend takes, and the VMI call(s) it becomes (the last decides)."""
+
+DIRECT_CALLS = frozenset(
+    {
+        "irq.save_fl",
+        "irq.restore_fl",
+        "irq.irq_disable",
+        "irq.irq_enable",
+        "irq.halt",
+        "cpu.read_cr0",
+        "cpu.write_cr0",
+        "cpu.read_cr4",
+        "cpu.read_cr4_safe",
+        "cpu.write_cr4",
+        "cpu.clts",
+        "cpu.wbinvd",
+        "cpu.read_tsc",
+        "cpu.load_gdt",
+        "cpu.load_idt",
+        "cpu.store_gdt",
+        "cpu.store_idt",
+        "cpu.store_tr",
+        "cpu.load_esp0",
+        "cpu.iret",
+        "cpu.io_delay",
+        "mmu.read_cr2",
+        "mmu.write_cr2",
+        "mmu.read_cr3",
+        "mmu.write_cr3",
+        "mmu.flush_tlb_single",
+    }
+)
+"""para_fill: the op's arguments already sit where the call wants them."""
 
 
 def vmi_patch(site: PatchSite) -> PatchResult:
-    """Choose what replaces one patch site."""
-    raise OpNotModeledError("vmi", "init.patch", "a VMI ROM")
+    """Before a ROM is activated there is nothing to call directly: the default patch.
+
+    Activation replaces this with :func:`.activate.vmi_patch`, which knows the ROM.
+    """
+    return patch_default(site)
 
 
-def vmi_cpuid(cpu: Cpu, leaf: int, subleaf: int) -> CpuidResult:
-    """cpuid, possibly with features masked."""
-    raise OpNotModeledError("vmi", "cpu.cpuid", "a VMI ROM")
-
-
-def vmi_get_debugreg(cpu: Cpu, reg: int) -> int:
-    """Read a debug register."""
-    raise OpNotModeledError("vmi", "cpu.get_debugreg", "a VMI ROM")
-
-
-def vmi_set_debugreg(cpu: Cpu, reg: int, value: int) -> None:
-    """Write a debug register."""
-    raise OpNotModeledError("vmi", "cpu.set_debugreg", "a VMI ROM")
-
-
-def vmi_clts(cpu: Cpu) -> None:
-    """Clear CR0.TS."""
-    raise OpNotModeledError("vmi", "cpu.clts", "a VMI ROM")
-
-
-def vmi_read_cr0(cpu: Cpu) -> int:
-    """Read cr0."""
-    raise OpNotModeledError("vmi", "cpu.read_cr0", "a VMI ROM")
-
-
-def vmi_write_cr0(cpu: Cpu, value: int) -> None:
-    """Write cr0."""
-    raise OpNotModeledError("vmi", "cpu.write_cr0", "a VMI ROM")
-
-
-def vmi_read_cr4(cpu: Cpu) -> int:
-    """Read cr4."""
-    raise OpNotModeledError("vmi", "cpu.read_cr4", "a VMI ROM")
-
-
-def vmi_read_cr4_safe(cpu: Cpu) -> int:
-    """Read cr4, or 0 where there is none."""
-    raise OpNotModeledError("vmi", "cpu.read_cr4_safe", "a VMI ROM")
-
-
-def vmi_write_cr4(cpu: Cpu, value: int) -> None:
-    """Write cr4."""
-    raise OpNotModeledError("vmi", "cpu.write_cr4", "a VMI ROM")
-
-
-def vmi_wbinvd(cpu: Cpu) -> None:
-    """Write back and invalidate caches."""
-    raise OpNotModeledError("vmi", "cpu.wbinvd", "a VMI ROM")
-
-
-def vmi_read_tsc(cpu: Cpu) -> int:
-    """The time-stamp counter."""
-    raise OpNotModeledError("vmi", "cpu.read_tsc", "a VMI ROM")
-
-
-def vmi_load_tr_desc(cpu: Cpu) -> None:
-    """Load TR with the kernel's TSS."""
-    raise OpNotModeledError("vmi", "cpu.load_tr_desc", "a VMI ROM")
-
-
-def vmi_load_gdt(cpu: Cpu, dtr: VirtAddr) -> None:
-    """Load GDTR (Xen: set_gdt reads the frames)."""
-    raise OpNotModeledError("vmi", "cpu.load_gdt", "a VMI ROM")
-
-
-def vmi_load_idt(cpu: Cpu, dtr: VirtAddr) -> None:
-    """Load IDTR (Xen: set_trap_table; the table's address is ignored)."""
-    raise OpNotModeledError("vmi", "cpu.load_idt", "a VMI ROM")
-
-
-def vmi_store_gdt(cpu: Cpu, dtr: VirtAddr) -> None:
-    """Store GDTR."""
-    raise OpNotModeledError("vmi", "cpu.store_gdt", "a VMI ROM")
-
-
-def vmi_store_idt(cpu: Cpu, dtr: VirtAddr) -> None:
-    """Store IDTR."""
-    raise OpNotModeledError("vmi", "cpu.store_idt", "a VMI ROM")
-
-
-def vmi_set_ldt(cpu: Cpu, addr: VirtAddr, entries: int) -> None:
-    """Install an LDT, or none."""
-    raise OpNotModeledError("vmi", "cpu.set_ldt", "a VMI ROM")
-
-
-def vmi_store_tr(cpu: Cpu) -> Selector:
-    """Store TR's selector."""
-    raise OpNotModeledError("vmi", "cpu.store_tr", "a VMI ROM")
-
-
-def vmi_write_ldt_entry(cpu: Cpu, table: VirtAddr, index: int, low: int, high: int) -> None:
-    """Write one LDT descriptor."""
-    raise OpNotModeledError("vmi", "cpu.write_ldt_entry", "a VMI ROM")
-
-
-def vmi_write_gdt_entry(cpu: Cpu, table: VirtAddr, index: int, low: int, high: int) -> None:
-    """Write one GDT descriptor."""
-    raise OpNotModeledError("vmi", "cpu.write_gdt_entry", "a VMI ROM")
-
-
-def vmi_write_idt_entry(cpu: Cpu, table: VirtAddr, index: int, low: int, high: int) -> None:
-    """Write one IDT gate."""
-    raise OpNotModeledError("vmi", "cpu.write_idt_entry", "a VMI ROM")
-
-
-def vmi_load_esp0(cpu: Cpu, tss: VirtAddr, esp0: VirtAddr) -> None:
-    """Set the ring-0 stack for the next trap."""
-    raise OpNotModeledError("vmi", "cpu.load_esp0", "a VMI ROM")
-
-
-def vmi_set_iopl_mask(cpu: Cpu, mask: int) -> None:
-    """Set EFLAGS.IOPL."""
-    raise OpNotModeledError("vmi", "cpu.set_iopl_mask", "a VMI ROM")
-
-
-def vmi_io_delay(cpu: Cpu) -> None:
-    """Wait for a slow ISA device."""
-    raise OpNotModeledError("vmi", "cpu.io_delay", "a VMI ROM")
-
-
-def vmi_iret(cpu: Cpu) -> None:
-    """Return from an interrupt (jumped to)."""
-    raise OpNotModeledError("vmi", "cpu.iret", "a VMI ROM")
-
-
-def vmi_enter_lazy_cpu(cpu: Cpu) -> None:
-    """Start queueing updates."""
-    raise OpNotModeledError("vmi", "cpu.lazy_mode.enter", "a VMI ROM")
-
-
-def vmi_leave_lazy_cpu(cpu: Cpu) -> None:
-    """Issue queued updates and stop queueing."""
-    raise OpNotModeledError("vmi", "cpu.lazy_mode.leave", "a VMI ROM")
-
-
-def vmi_flush_lazy_cpu(cpu: Cpu) -> None:
-    """Issue queued updates and go on queueing."""
-    raise OpNotModeledError("vmi", "cpu.lazy_mode.flush", "a VMI ROM")
+# -- irq ------------------------------------------------------------------------------------
 
 
 def vmi_save_fl(cpu: Cpu) -> IrqFlags:
-    """Return the (virtual) EFLAGS."""
-    raise OpNotModeledError("vmi", "irq.save_fl", "a VMI ROM")
+    """GetInterruptMask (EAX: the flags)."""
+    rom_of(cpu).enter(cpu, "GetInterruptMask")
+    return IrqFlags(0)  # the ROM's EAX is the answer
 
 
 def vmi_restore_fl(cpu: Cpu, flags: IrqFlags) -> None:
-    """Restore IF from save_fl."""
-    raise OpNotModeledError("vmi", "irq.restore_fl", "a VMI ROM")
+    """SetInterruptMask(flags)."""
+    rom_of(cpu).enter(cpu, "SetInterruptMask", flags)
 
 
 def vmi_irq_disable(cpu: Cpu) -> None:
-    """Mask interrupts."""
-    raise OpNotModeledError("vmi", "irq.irq_disable", "a VMI ROM")
+    """DisableInterrupts."""
+    rom_of(cpu).enter(cpu, "DisableInterrupts")
 
 
 def vmi_irq_enable(cpu: Cpu) -> None:
-    """Unmask interrupts."""
-    raise OpNotModeledError("vmi", "irq.irq_enable", "a VMI ROM")
+    """EnableInterrupts."""
+    rom_of(cpu).enter(cpu, "EnableInterrupts")
 
 
 def vmi_safe_halt(cpu: Cpu) -> None:
-    """Enable interrupts and halt, atomically."""
-    raise OpNotModeledError("vmi", "irq.safe_halt", "a VMI ROM")
+    """EnableInterrupts, then Halt (the vmi flavour's two sites, as one op)."""
+    rom_of(cpu).enter_pair(cpu, "EnableInterrupts", (), "Halt")
 
 
 def vmi_halt(cpu: Cpu) -> None:
-    """Halt until an interrupt."""
-    raise OpNotModeledError("vmi", "irq.halt", "a VMI ROM")
+    """Halt."""
+    rom_of(cpu).enter(cpu, "Halt")
 
 
-def vmi_apic_write(cpu: Cpu, reg: int, value: int) -> None:
-    """Write an APIC register."""
-    raise OpNotModeledError("vmi", "apic.apic_write", "a VMI ROM")
+# -- cpu ------------------------------------------------------------------------------------
 
 
-def vmi_apic_write_atomic(cpu: Cpu, reg: int, value: int) -> None:
-    """Write an APIC register with xchg."""
-    raise OpNotModeledError("vmi", "apic.apic_write_atomic", "a VMI ROM")
+def vmi_read_cr0(cpu: Cpu) -> int:
+    """GetCR0."""
+    rom_of(cpu).enter(cpu, "GetCR0")
+    return 0
 
 
-def vmi_apic_read(cpu: Cpu, reg: int) -> int:
-    """Read an APIC register."""
-    raise OpNotModeledError("vmi", "apic.apic_read", "a VMI ROM")
+def vmi_write_cr0(cpu: Cpu, value: int) -> None:
+    """SetCR0(value)."""
+    rom_of(cpu).enter(cpu, "SetCR0", value)
 
 
-def vmi_startup_ipi_hook(cpu: Cpu, apicid: int, start_eip: VirtAddr, start_esp: VirtAddr) -> None:
-    """Told a secondary CPU's start state."""
-    raise OpNotModeledError("vmi", "apic.startup_ipi_hook", "a VMI ROM")
+def vmi_read_cr4(cpu: Cpu) -> int:
+    """GetCR4."""
+    rom_of(cpu).enter(cpu, "GetCR4")
+    return 0
+
+
+def vmi_read_cr4_safe(cpu: Cpu) -> int:
+    """GetCR4 (every CPU the ROMs run on has one)."""
+    rom_of(cpu).enter(cpu, "GetCR4")
+    return 0
+
+
+def vmi_write_cr4(cpu: Cpu, value: int) -> None:
+    """SetCR4(value)."""
+    rom_of(cpu).enter(cpu, "SetCR4", value)
+
+
+def vmi_clts(cpu: Cpu) -> None:
+    """CLTS."""
+    rom_of(cpu).enter(cpu, "CLTS")
+
+
+def vmi_wbinvd(cpu: Cpu) -> None:
+    """WBINVD."""
+    rom_of(cpu).enter(cpu, "WBINVD")
+
+
+def vmi_read_tsc(cpu: Cpu) -> int:
+    """RDTSC (EDX:EAX)."""
+    rom_of(cpu).enter(cpu, "RDTSC")
+    return 0
+
+
+def vmi_load_gdt(cpu: Cpu, dtr: VirtAddr) -> None:
+    """SetGDT(&desc_ptr)."""
+    rom_of(cpu).enter(cpu, "SetGDT", dtr)
+
+
+def vmi_load_idt(cpu: Cpu, dtr: VirtAddr) -> None:
+    """SetIDT(&desc_ptr)."""
+    rom_of(cpu).enter(cpu, "SetIDT", dtr)
+
+
+def vmi_store_gdt(cpu: Cpu, dtr: VirtAddr) -> None:
+    """GetGDT(&desc_ptr)."""
+    rom_of(cpu).enter(cpu, "GetGDT", dtr)
+
+
+def vmi_store_idt(cpu: Cpu, dtr: VirtAddr) -> None:
+    """GetIDT(&desc_ptr)."""
+    rom_of(cpu).enter(cpu, "GetIDT", dtr)
+
+
+def vmi_store_tr(cpu: Cpu) -> Selector:
+    """GetTR."""
+    rom_of(cpu).enter(cpu, "GetTR")
+    return Selector(0)
+
+
+def vmi_load_tr_desc(cpu: Cpu) -> None:
+    """SetTR(the kernel's TSS selector): Linux's vmi_load_tr_desc wrapper."""
+    rom_of(cpu).enter(cpu, "SetTR", TSS_SELECTOR)
+
+
+def vmi_load_esp0(cpu: Cpu, tss: VirtAddr, esp0: VirtAddr) -> None:
+    """UpdateKernelStack(tss, esp0)."""
+    rom_of(cpu).enter(cpu, "UpdateKernelStack", tss, esp0)
+
+
+def vmi_iret(cpu: Cpu) -> None:
+    """IRET, jumped to with the frame on the stack."""
+    rom_of(cpu).enter(cpu, "IRET")
+
+
+def vmi_io_delay(cpu: Cpu) -> None:
+    """IODelay."""
+    rom_of(cpu).enter(cpu, "IODelay")
+
+
+def vmi_enter_lazy_cpu(cpu: Cpu) -> None:
+    """SetLazyMode(CPU)."""
+    rom_of(cpu).enter(cpu, "SetLazyMode", LAZY_CPU)
+
+
+def vmi_leave_lazy_cpu(cpu: Cpu) -> None:
+    """SetLazyMode(NONE)."""
+    rom_of(cpu).enter(cpu, "SetLazyMode", LAZY_NONE)
+
+
+def vmi_flush_lazy_cpu(cpu: Cpu) -> None:
+    """SetLazyMode(NONE), then back to CPU mode (Linux's FLUSH)."""
+    rom_of(cpu).enter_pair(cpu, "SetLazyMode", (LAZY_NONE,), "SetLazyMode", LAZY_CPU)
+
+
+# -- mmu ------------------------------------------------------------------------------------
 
 
 def vmi_read_cr2(cpu: Cpu) -> VirtAddr:
-    """The last page-fault address."""
-    raise OpNotModeledError("vmi", "mmu.read_cr2", "a VMI ROM")
+    """GetCR2."""
+    rom_of(cpu).enter(cpu, "GetCR2")
+    return VirtAddr(0)
 
 
 def vmi_write_cr2(cpu: Cpu, value: VirtAddr) -> None:
-    """Set cr2."""
-    raise OpNotModeledError("vmi", "mmu.write_cr2", "a VMI ROM")
+    """SetCR2(value)."""
+    rom_of(cpu).enter(cpu, "SetCR2", value)
 
 
 def vmi_read_cr3(cpu: Cpu) -> PhysAddr:
-    """The current page directory."""
-    raise OpNotModeledError("vmi", "mmu.read_cr3", "a VMI ROM")
+    """GetCR3."""
+    rom_of(cpu).enter(cpu, "GetCR3")
+    return PhysAddr(0)
 
 
 def vmi_write_cr3(cpu: Cpu, pgd: PhysAddr) -> None:
-    """Switch page directory."""
-    raise OpNotModeledError("vmi", "mmu.write_cr3", "a VMI ROM")
+    """SetCR3(pgd)."""
+    rom_of(cpu).enter(cpu, "SetCR3", pgd)
 
 
 def vmi_flush_tlb_user(cpu: Cpu) -> None:
-    """Flush non-global TLB entries."""
-    raise OpNotModeledError("vmi", "mmu.flush_tlb_user", "a VMI ROM")
+    """FlushTLB(VMI_FLUSH_TLB)."""
+    rom_of(cpu).enter(cpu, "FlushTLB", VMI_FLUSH_TLB)
 
 
 def vmi_flush_tlb_kernel(cpu: Cpu) -> None:
-    """Flush all TLB entries, global ones too."""
-    raise OpNotModeledError("vmi", "mmu.flush_tlb_kernel", "a VMI ROM")
+    """FlushTLB(VMI_FLUSH_TLB | VMI_FLUSH_GLOBAL)."""
+    rom_of(cpu).enter(cpu, "FlushTLB", VMI_FLUSH_TLB | VMI_FLUSH_GLOBAL)
 
 
 def vmi_flush_tlb_single(cpu: Cpu, addr: VirtAddr) -> None:
-    """Flush one page's TLB entry."""
-    raise OpNotModeledError("vmi", "mmu.flush_tlb_single", "a VMI ROM")
+    """InvalPage(addr)."""
+    rom_of(cpu).enter(cpu, "InvalPage", addr)
 
 
 def vmi_alloc_pt(cpu: Cpu, pfn: Pfn) -> None:
-    """A frame becomes a page table."""
-    raise OpNotModeledError("vmi", "mmu.alloc_pt", "a VMI ROM")
+    """AllocatePage(pfn, VMI_PAGE_PT)."""
+    rom_of(cpu).enter(cpu, "AllocatePage", pfn, VMI_PAGE_PT)
 
 
 def vmi_alloc_pd(cpu: Cpu, pfn: Pfn) -> None:
-    """A frame becomes a page directory."""
-    raise OpNotModeledError("vmi", "mmu.alloc_pd", "a VMI ROM")
-
-
-def vmi_alloc_pd_clone(cpu: Cpu, pfn: Pfn, clonepfn: Pfn, start: int, count: int) -> None:
-    """A new directory copies kernel entries from another."""
-    raise OpNotModeledError("vmi", "mmu.alloc_pd_clone", "a VMI ROM")
+    """AllocatePage(pfn, VMI_PAGE_PD)."""
+    rom_of(cpu).enter(cpu, "AllocatePage", pfn, VMI_PAGE_PD)
 
 
 def vmi_release_pt(cpu: Cpu, pfn: Pfn) -> None:
-    """A frame stops being a page table."""
-    raise OpNotModeledError("vmi", "mmu.release_pt", "a VMI ROM")
+    """ReleasePage(pfn, VMI_PAGE_PT)."""
+    rom_of(cpu).enter(cpu, "ReleasePage", pfn, VMI_PAGE_PT)
 
 
 def vmi_release_pd(cpu: Cpu, pfn: Pfn) -> None:
-    """A frame stops being a page directory."""
-    raise OpNotModeledError("vmi", "mmu.release_pd", "a VMI ROM")
+    """ReleasePage(pfn, VMI_PAGE_PD)."""
+    rom_of(cpu).enter(cpu, "ReleasePage", pfn, VMI_PAGE_PD)
 
 
 def vmi_set_pte(cpu: Cpu, ptep: VirtAddr, pte: Pte) -> None:
-    """Write a page-table entry."""
-    raise OpNotModeledError("vmi", "mmu.set_pte", "a VMI ROM")
+    """SetPxE(pte, ptep): the value first, as Linux's vmi_ops.set_pte."""
+    rom_of(cpu).enter(cpu, "SetPxE", pte, ptep)
 
 
 def vmi_set_pte_at(cpu: Cpu, mm: VirtAddr, addr: VirtAddr, ptep: VirtAddr, pte: Pte) -> None:
-    """Write a PTE of a known address space and address."""
-    raise OpNotModeledError("vmi", "mmu.set_pte_at", "a VMI ROM")
+    """SetPxE(pte, ptep) (the ROM needs no address-space hint)."""
+    del mm, addr
+    rom_of(cpu).enter(cpu, "SetPxE", pte, ptep)
 
 
 def vmi_set_pmd(cpu: Cpu, pmdp: VirtAddr, pmd: Pde) -> None:
-    """Write a page-directory entry."""
-    raise OpNotModeledError("vmi", "mmu.set_pmd", "a VMI ROM")
-
-
-def vmi_update_pte(cpu: Cpu, mm: VirtAddr, addr: VirtAddr, ptep: VirtAddr) -> None:
-    """A PTE changed behind the ops' back."""
-    raise OpNotModeledError("vmi", "mmu.pte_update", "a VMI ROM")
-
-
-def vmi_update_pte_defer(cpu: Cpu, mm: VirtAddr, addr: VirtAddr, ptep: VirtAddr) -> None:
-    """As pte_update; a TLB flush follows."""
-    raise OpNotModeledError("vmi", "mmu.pte_update_defer", "a VMI ROM")
+    """SetPxE(pmd, pmdp)."""
+    rom_of(cpu).enter(cpu, "SetPxE", pmd, pmdp)
 
 
 def vmi_enter_lazy_mmu(cpu: Cpu) -> None:
-    """Start queueing updates."""
-    raise OpNotModeledError("vmi", "mmu.lazy_mode.enter", "a VMI ROM")
+    """SetLazyMode(MMU)."""
+    rom_of(cpu).enter(cpu, "SetLazyMode", LAZY_MMU)
 
 
 def vmi_leave_lazy_mmu(cpu: Cpu) -> None:
-    """Issue queued updates and stop queueing."""
-    raise OpNotModeledError("vmi", "mmu.lazy_mode.leave", "a VMI ROM")
+    """SetLazyMode(NONE)."""
+    rom_of(cpu).enter(cpu, "SetLazyMode", LAZY_NONE)
 
 
 def vmi_flush_lazy_mmu(cpu: Cpu) -> None:
-    """Issue queued updates and go on queueing."""
-    raise OpNotModeledError("vmi", "mmu.lazy_mode.flush", "a VMI ROM")
-
-
-def vmi_time_init(cpu: Cpu) -> None:
-    """Start the periodic tick."""
-    raise OpNotModeledError("vmi", "time.time_init", "a VMI ROM")
-
-
-def vmi_get_wallclock(cpu: Cpu) -> int:
-    """Seconds since the epoch."""
-    raise OpNotModeledError("vmi", "time.get_wallclock", "a VMI ROM")
-
-
-def vmi_sched_clock(cpu: Cpu) -> int:
-    """Monotonic nanoseconds for the scheduler."""
-    raise OpNotModeledError("vmi", "time.sched_clock", "a VMI ROM")
-
-
-def vmi_cpu_khz(cpu: Cpu) -> int:
-    """TSC frequency in kHz."""
-    raise OpNotModeledError("vmi", "time.get_cpu_khz", "a VMI ROM")
+    """SetLazyMode(NONE), then back to MMU mode."""
+    rom_of(cpu).enter_pair(cpu, "SetLazyMode", (LAZY_NONE,), "SetLazyMode", LAZY_MMU)

@@ -52,14 +52,14 @@ from pvops.backends.xen.models.loader import NOT_XEN_ELF, LoadError, check_image
 from pvops.backends.xen.models.mm import PageType
 from pvops.cpu import Machine
 from pvops.image import GuestImage
-from pvops.lowering import GATE_STRIDE, DispatchTable
-from pvops.ops.catalog import catalog, op_count
+from pvops.lowering import GATE_STRIDE, DispatchTable, lower
+from pvops.ops.catalog import catalog, lookup, op_count
 from pvops.patch import apply_paravirt
 from pvops.patching import PatchKind
 from pvops.platform.model import MODELS, LoadRefused, ModelStats, Session
 from pvops.platform.multiboot import LoadError as PlacementError
 from pvops.registry import REGISTRY
-from pvops.types import PAGE_SIZE, VirtAddr
+from pvops.types import PAGE_SIZE, PhysAddr, VirtAddr
 
 XEN_RESERVE_FRAMES = 512  # left to Xen: per-domain tables, shadows, growth
 MAX_DOMAIN_MEMORY = 64 << 20
@@ -187,7 +187,7 @@ def add_domain(
             dom = vmi_builder.build(xen, image, memory=memory, cmdline=cmdline, name=name)
             platform = dom.platform
             assert platform is not None
-            return Session(
+            vmi_session = Session(
                 xen.host,  # type: ignore[arg-type]
                 xen.version.name,
                 None,
@@ -195,6 +195,9 @@ def add_domain(
                 stats=lambda: stats(xen, dom),
                 crash=lambda: dom.crash_reason,
             )
+            if OPS_SYMBOL in image.symbols:
+                prepare_vmi_backend(vmi_session, xen, dom, image, patch=patch)
+            return vmi_session
         dom = xen.build(image, info, memory=memory, cmdline=cmdline, name=name)
     except (MemoryError, ValueError) as e:
         raise PlacementError(str(e)) from None
@@ -209,6 +212,92 @@ def add_domain(
     if OPS_SYMBOL in image.symbols:
         enlighten(session, xen, dom, image, patch=patch)
     return session
+
+
+class LiveMemory:
+    """Writes by kernel virtual address into a running domain, through its page tables."""
+
+    def __init__(self, xen: Xen, dom: Domain) -> None:
+        self.xen = xen
+        self.dom = dom
+
+    def write_virt(self, addr: VirtAddr, data: bytes) -> None:
+        """Write where the kernel's tables map ``addr``; a hole is a host bug."""
+        if self.xen.write_guest(self.dom, addr, data):
+            msg = f"{self.dom.name}: kernel address {addr:#x} is not mapped writable"
+            raise RuntimeError(msg)
+
+
+def prepare_vmi_backend(
+    session: Session, xen: Xen, dom: Domain, image: GuestImage, *, patch: bool
+) -> None:
+    """A pvops kernel built with the vmi backend, in a VMI domain: ready to activate the ROM.
+
+    It boots on its own native code (what it runs in ring 1, Xen emulates,
+    as for a VMI kernel before its ROM takes over); only ``arch_setup``, which
+    its ``vmi_init()`` calls once the ROM answered, reaches the host:
+    activation (:mod:`pvops.backends.vmi.activate`) then points the ops the
+    ROM takes at gates and patches their sites.  The gates live at
+    guest-physical :data:`GATE_PFN` (a PC's BIOS area, in the kernel's
+    direct map), the continuation gate a frame above.
+    """
+    from pvops.backends.vmi import activate  # noqa: PLC0415 - a backend's module
+
+    machine = xen.host
+    page_offset = dom.virt_base
+    table = lower(
+        machine,  # type: ignore[arg-type]
+        activate.boot_stage(REGISTRY.get("native")),
+        PhysAddr(dom.p2m[GATE_PFN] << 12),
+    )
+    gates = {
+        spec.number: VirtAddr(page_offset + (GATE_PFN << 12) + spec.number * GATE_STRIDE)
+        for spec in catalog()
+    }
+    ops = image.symbol(OPS_SYMBOL)
+    arch_setup = lookup("init.arch_setup").number
+    DomainMemory(xen, dom).write_virt(
+        VirtAddr(ops + 4 * arch_setup), gates[arch_setup].to_bytes(4, "little")
+    )
+    session.table = table
+    session.backend = "native"
+    live = LiveMemory(xen, dom)
+
+    def point_ops(numbers: Sequence[int]) -> None:
+        for n in numbers:
+            live.write_virt(VirtAddr(ops + 4 * n), gates[n].to_bytes(4, "little"))
+
+    def repatch(caller: int) -> None:
+        if not patch:
+            return
+        sites = [r for r in image.sites if not r.address < caller <= r.address + r.length]
+        report = apply_paravirt(live, sites, table.backend, gates)
+        table.note_patched_calls(
+            site.record.address + 5 for site in report.sites if site.result.kind is PatchKind.CALL
+        )
+        session.patch = report
+
+    def read_phys(pa: int, n: int) -> bytes:
+        return b"".join(
+            xen.mem.read((dom.p2m[(pa + k) >> 12] << 12) + ((pa + k) & 0xFFF), 1) for k in range(n)
+        )
+
+    activate.prepare(
+        machine,
+        activate.VmiBoot(
+            session=session,
+            image=image,
+            rom_pa=PhysAddr(vmi_builder.ROM_PA),
+            page_offset=page_offset,
+            continuation_pa=PhysAddr((GATE_PFN + 1) << 12),
+            read_phys=read_phys,
+            repatch=repatch,
+            add_gates=lambda pa, slots: machine.add_gate_table(dom.p2m[pa >> 12] << 12, slots),
+            write_kernel=lambda va, data: live.write_virt(VirtAddr(va), data),
+            host_native=False,
+            point_ops=point_ops,
+        ),
+    )
 
 
 class DomainMemory:

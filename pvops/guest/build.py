@@ -127,14 +127,17 @@ def flavour_spec(flavour: str, options: Mapping[str, str] | None = None) -> Flav
     ``xen-3.0-autoflush``: ``ABI_3_0_AUTOFLUSH``'s flush) or ``none``; ``hvm``:
     whether the image can take the hvm backend's paravirtual MMU by late
     registration, ``y`` (default) or ``n`` (a kernel built before that
-    interface existed).  Of xenolinux-3.0: ``xen``, ``xen-3.0`` (default) or
-    a what-if interface, the headers it compiles in.
+    interface existed); ``vmi``: ``y`` builds in the vmi backend (Linux
+    2.6.21's ``vmi.c``: probe for a VMI ROM at boot and, finding one, run
+    the ops through it), ``n`` (default) leaves it out.  Of xenolinux-3.0:
+    ``xen``, ``xen-3.0`` (default) or a what-if interface, the headers it
+    compiles in.
 
     Raises:
         BuildError: unknown flavour or option.
     """
     opts = dict(options or {})
-    known = {"pvops": {"xen", "hvm"}, "xenolinux-3.0": {"xen"}}.get(flavour, set())
+    known = {"pvops": {"xen", "hvm", "vmi"}, "xenolinux-3.0": {"xen"}}.get(flavour, set())
     unknown = set(opts) - known
     if unknown:
         msg = f"flavour {flavour!r} takes no option {', '.join(sorted(unknown))}"
@@ -151,6 +154,10 @@ def flavour_spec(flavour: str, options: Mapping[str, str] | None = None) -> Flav
             "_start_phys",
             (("CONFIG_VMI", "y"), ("CONFIG_VMI_API", "3.0"), ("CONFIG_VMI_ROM_PROBE", "y")),
         )
+    if flavour == "pvops-vmi":
+        # Linux 2.6.21's configuration: paravirt_ops with the VMI backend only.
+        spec = flavour_spec("pvops", {"xen": "none", "hvm": "n", "vmi": "y"})
+        return attrs.evolve(spec, name="pvops-vmi")
     if flavour == "pvops":
         xen = opts.get("xen", "xen-3.0")
         if xen not in XEN_INTERFACES:
@@ -160,17 +167,24 @@ def flavour_spec(flavour: str, options: Mapping[str, str] | None = None) -> Flav
         if hvm not in ("y", "n"):
             msg = f"option hvm={hvm!r}: expected y or n"
             raise BuildError(msg)
+        vmi = opts.get("vmi", "n")
+        if vmi not in ("y", "n"):
+            msg = f"option vmi={vmi!r}: expected y or n"
+            raise BuildError(msg)
         backends = "native" + (f",{xen}" if xen != "none" else "") + (",hvm" if hvm == "y" else "")
+        backends += ",vmi" if vmi == "y" else ""
         return FlavourSpec(
             "pvops",
-            ("CONFIG_PARAVIRT",) + (("CONFIG_PARAVIRT_XEN",) if xen != "none" else ()),
-            ("pc", "paravirt"),
+            ("CONFIG_PARAVIRT",)
+            + (("CONFIG_PARAVIRT_XEN",) if xen != "none" else ())
+            + (("CONFIG_PARAVIRT_VMI",) if vmi == "y" else ()),
+            ("pc", "paravirt", *(("vmi",) if vmi == "y" else ())),
             "_start_phys",
             (
                 ("CONFIG_PARAVIRT", "y"),
                 ("CONFIG_PARAVIRT_BACKENDS", backends),
                 ("CONFIG_PARAVIRT_XEN", xen if xen != "none" else "n"),
-                ("CONFIG_PARAVIRT_VMI", "n"),
+                ("CONFIG_PARAVIRT_VMI", vmi),
                 ("CONFIG_KERNEL_RPL", "pv_info"),
             ),
         )
@@ -196,7 +210,7 @@ def flavour_spec(flavour: str, options: Mapping[str, str] | None = None) -> Flav
     raise BuildError(msg)
 
 
-FLAVOURS = ("native", "pvops", "vmi", "xenolinux-2.0", "xenolinux-3.0")
+FLAVOURS = ("native", "pvops", "pvops-vmi", "vmi", "xenolinux-2.0", "xenolinux-3.0")
 """The flavours ``build`` knows, each one from the same sources."""
 
 

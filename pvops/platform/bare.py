@@ -27,12 +27,13 @@ from pvops.platform.multiboot import (
     multiboot_enter,
 )
 from pvops.platform.pc import PcPlatform
-from pvops.registry import REGISTRY
+from pvops.registry import REGISTRY, Backend
 from pvops.types import PhysAddr, VirtAddr
 
 PAGE_OFFSET = 0xC000_0000  # where the kernel maps physical memory
 GATE_BASE = PhysAddr(0xE0000)  # the PC's BIOS area: mapped by the kernel, never allocated
 OPTION_ROM_BASE = PhysAddr(0xC0000)  # where a VMI ROM goes: the start of the kernel's probe window
+CONTINUATION_BASE = PhysAddr(0xE1000)  # after the ops' gates: a VMI ROM's continuation gate
 OPS_SYMBOL = "pv_ops"
 
 
@@ -75,7 +76,10 @@ class BareMetal:
         for module in self.boot_modules:
             load_module(machine, module)
         if OPS_SYMBOL in image.symbols:
-            fill_ops_table(session, image, "native", patch=patch, modules=self.boot_modules)
+            backend = REGISTRY.get("native")
+            if self.option_rom is not None and takes_vmi(image):
+                backend = prepare_vmi(session, image, patch=patch, modules=self.boot_modules)
+            fill_ops_table(session, image, backend, patch=patch, modules=self.boot_modules)
         return session
 
 
@@ -87,17 +91,61 @@ def load_module(machine: Machine, module: BootModule) -> None:
     machine.write(module.base, module.code)
 
 
+def takes_vmi(image: GuestImage) -> bool:
+    """Whether a pvops image was built with the vmi backend (it probes for a ROM at boot)."""
+    return image.config.get("CONFIG_PARAVIRT_VMI", "n") == "y"
+
+
+def prepare_vmi(
+    session: Session, image: GuestImage, *, patch: bool, modules: Sequence[BootModule] = ()
+) -> Backend:
+    """Let a vmi-capable pvops kernel activate the option ROM; the backend to boot it on.
+
+    It boots on the native ops, except ``arch_setup``, which its ``vmi_init()``
+    calls once the ROM answered: activation (:mod:`pvops.backends.vmi.activate`).
+    """
+    from pvops.backends.vmi import activate  # noqa: PLC0415 - a backend's module
+
+    machine = session.machine
+
+    def repatch(caller: int) -> None:
+        keep = frozenset(
+            r.address for r in image.sites if r.address < caller <= r.address + r.length
+        )
+        patch_sites(session, image, modules, keep=keep)
+
+    def write_kernel(va: int, data: bytes) -> None:
+        ImageMemory(machine, image).write_virt(VirtAddr(va), data)
+
+    activate.prepare(
+        machine,
+        activate.VmiBoot(
+            session=session,
+            image=image,
+            rom_pa=OPTION_ROM_BASE,
+            page_offset=PAGE_OFFSET,
+            continuation_pa=CONTINUATION_BASE,
+            read_phys=lambda pa, n: machine.read(PhysAddr(pa), n),
+            repatch=repatch if patch else lambda caller: None,
+            add_gates=machine.add_gate_table,
+            write_kernel=write_kernel,
+        ),
+    )
+    return activate.boot_stage(REGISTRY.get("native"))
+
+
 def fill_ops_table(
     session: Session,
     image: GuestImage,
-    backend_name: str,
+    backend: str | Backend,
     *,
     patch: bool,
     modules: Sequence[BootModule] = (),
 ) -> None:
-    """Point ``pv_ops[]`` at gates of ``backend_name`` (or a module's code) and patch the sites."""
+    """Point ``pv_ops[]`` at gates of ``backend`` (or a module's code) and patch the sites."""
     machine = session.machine
-    backend = REGISTRY.get(backend_name)
+    if isinstance(backend, str):
+        backend = REGISTRY.get(backend)
     if GATE_BASE + op_count() * 32 > machine.memory_size:
         msg = "no room for the ops table's gates"
         raise LoadError(msg)
@@ -114,28 +162,36 @@ def fill_ops_table(
         patch_sites(session, image, modules)
 
 
-def patch_sites(session: Session, image: GuestImage, modules: Sequence[BootModule] = ()) -> None:
+def patch_sites(
+    session: Session,
+    image: GuestImage,
+    modules: Sequence[BootModule] = (),
+    *,
+    keep: frozenset[int] = frozenset(),
+) -> None:
     """Patch every site for the session's backend, from the image's original bytes.
 
     At boot the sites still hold what the image has; called again after
     the ops table changed hands (late registration), it puts the original
     bytes back first, so each site is patched once, for the new backend,
     as if the kernel had only ever known that one (Linux patches after
-    setup_arch has picked the backend).
+    setup_arch has picked the backend).  Sites at the addresses in ``keep``
+    are left as they are: the one a gate was called from, when an op
+    re-patches from inside a call (its return address must stay an
+    instruction boundary).
     """
     table = session.table
     if table is None:
         return
     memory = ImageMemory(session.machine, image)
-    for record in image.sites:
+    sites = [record for record in image.sites if record.address not in keep]
+    for record in sites:
         seg = image.segment_at(record.address)
         if seg is not None and seg.contains(record.address, record.length):
             start = record.address - seg.vaddr
             memory.write_virt(record.address, seg.data[start : start + record.length])
     replaced = {n: addr for module in modules for n, addr in module.numbers.items()}
-    report = apply_paravirt(
-        memory, image.sites, table.backend, table.targets(PAGE_OFFSET), replaced
-    )
+    report = apply_paravirt(memory, sites, table.backend, table.targets(PAGE_OFFSET), replaced)
     table.note_patched_calls(
         site.record.address + 5 for site in report.sites if site.result.kind is PatchKind.CALL
     )

@@ -8,7 +8,7 @@ the core's power-on state (flat protected mode, paging off, ring 0).
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pvops.image import GuestImage
 from pvops.types import PhysAddr, VirtAddr
@@ -51,6 +51,7 @@ def has_multiboot_header(image: GuestImage) -> bool:
     return False
 
 
+@runtime_checkable
 class PhysicalMemory(Protocol):
     """Guest physical memory and the registers an entry protocol sets."""
 

@@ -49,8 +49,8 @@ MIN_PAGES = (SHARED_INFO_PA >> 12) + 1
 
 
 def is_vmi_kernel(image: GuestImage) -> bool:
-    """Whether ``image`` carries VMI annotations (a kernel that probes for a ROM)."""
-    return bool(image.vmi_annotations)
+    """Whether ``image`` probes for a ROM: VMI annotations, or a pvops vmi backend."""
+    return bool(image.vmi_annotations) or image.config.get("CONFIG_PARAVIRT_VMI") == "y"
 
 
 def rom_for(xen: Xen) -> bytes:

@@ -170,6 +170,15 @@ void vmi_init(void)
 	}
 	/* The ROM may have moved us to ring 1: believe CS, as activate_vmi(). */
 	kernel_rpl = native_read_cs() & 3;
+#ifdef CONFIG_PARAVIRT_VMI
+	/* A pvops kernel with the vmi backend: the backend's arch_setup is
+	 * activate_vmi(), which points pv_ops[] at the ROM's calls (and the
+	 * wrappers its relocation info asks for) and patches the call sites
+	 * again, as Linux 2.6.21's activate_vmi() + apply_paravirt(). */
+	paravirt_arch_setup();
+	printk("vmi: pv_ops now run through the ROM; kernel_rpl=%u\n", pv_info.kernel_rpl);
+	return;
+#endif
 	for (a = __vmi_annotations; a < __vmi_annotations_end; a++) {
 		int r = patch_site(a, rom_get_reloc(vmi_rom, a->call));
 
