@@ -38,6 +38,7 @@ DEFAULT_CELLS: tuple[tuple[str, str], ...] = (
     ("pvops", "hvm"),
     ("vmi", "hvm"),
     ("pvops", "xen-3.0.2"),
+    ("pvops-vmi", "xen-3.0.2"),
     ("vmi", "xen-3.0.2"),
     ("xenolinux-3.0", "xen-3.0.2"),
     ("vmi", "xen-2.0.7"),
