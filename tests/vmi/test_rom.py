@@ -112,14 +112,15 @@ class TestRelocations:
 
     @pytest.mark.parametrize("name", ["xen-2.0", "xen-3.0"])
     def test_xen_roms_relocations(self, name: str) -> None:
-        """Xen: calls for the privileged work, NOP where Xen needs nothing, native rdtsc."""
+        """Xen: calls for the privileged work and the batching, NOP for the TSS, native rdtsc."""
         info = parse_rom(build_rom(name))
         kinds = {r.name: r.kind for r in info.implemented()}
         assert kinds["IRET"] is RelocKind.JUMP_REL
         assert kinds["RDTSC"] is RelocKind.NONE
-        for name_ in ("SetTR", "AllocatePage", "ReleasePage", "SetLazyMode"):
-            assert kinds[name_] is RelocKind.NOP
+        assert kinds["SetTR"] is RelocKind.NOP
         for name_ in ("SetCR3", "SetPxE", "InvalPage", "FlushTLB", "EnableInterrupts", "Halt"):
+            assert kinds[name_] is RelocKind.CALL_REL
+        for name_ in ("AllocatePage", "ReleasePage", "SetLazyMode"):  # R:250 batching
             assert kinds[name_] is RelocKind.CALL_REL
 
     def test_call_numbers_are_linux_2_6_21s(self) -> None:

@@ -133,6 +133,53 @@ class TestMmu:
         else:
             assert c.words(2) == (0x4008, 0x5067)
 
+    def test_lazy_mmu_window_is_one_mmu_update(self, xen: FakeXen) -> None:
+        """SetLazyMode(MMU): SetPxE queues; leaving the window issues every entry at once."""
+        xen.take()
+        xen.call(xen.slot("SetLazyMode"), eax=1)
+        for k in range(5):
+            xen.call(xen.slot("SetPxE"), eax=0x5067 + (k << 12), edx=0x4000 + 4 * k)
+        assert xen.take() == []  # nothing trapped yet
+        xen.call(xen.slot("SetLazyMode"), eax=0)
+        (c,) = xen.take()
+        assert (c.nr, c.args[1], c.args[2]) == (1, 5, 0)
+        size = 16 if xen.abi == 300 else 8
+        raw = xen.m.read(c.args[0], 5 * size)
+        fmt = "<QQ" if xen.abi == 300 else "<II"
+        entries = [struct.unpack_from(fmt, raw, size * k) for k in range(5)]
+        assert entries == [(0x4000 + 4 * k, 0x5067 + (k << 12)) for k in range(5)]
+
+    def test_directory_entry_goes_down_at_once_after_the_queue(self, xen: FakeXen) -> None:
+        """A page directory's entry (AllocatePage PD) is not queued: the queue, then it."""
+        xen.call(xen.slot("AllocatePage"), eax=0x9, edx=2)  # frame 9 is a directory
+        xen.call(xen.slot("SetLazyMode"), eax=1)
+        xen.take()
+        xen.call(xen.slot("SetPxE"), eax=0x5067, edx=0x4000)  # a table's entry: queued
+        xen.call(xen.slot("SetPxE"), eax=0x4067, edx=0x9004)  # the directory's: now
+        queue, now = xen.take()
+        assert (queue.nr, queue.args[1]) == (1, 1)
+        assert (now.nr, now.args[1]) == (1, 1)
+        assert now.block[:4] == (0x9004).to_bytes(4, "little")
+        xen.call(xen.slot("ReleasePage"), eax=0x9, edx=2)  # no longer a directory
+        xen.call(xen.slot("SetPxE"), eax=0, edx=0x9004)
+        assert xen.take() == []  # queued again
+        xen.call(xen.slot("SetLazyMode"), eax=0)
+
+    def test_full_queue_and_invalidation_flush_first(self, xen: FakeXen) -> None:
+        """32 queued entries go down at once; an InvalPage first issues what is queued."""
+        xen.call(xen.slot("SetLazyMode"), eax=1)
+        xen.take()
+        for k in range(33):
+            xen.call(xen.slot("SetPxE"), eax=0x67, edx=0x4000 + 4 * k)
+        (full,) = xen.take()
+        assert full.args[1] == 32
+        xen.call(xen.slot("InvalPage"), eax=0x40001000)
+        queued, inv = xen.take()
+        assert (queued.nr, queued.args[1]) == (1, 1)
+        assert inv.nr == (26 if xen.abi == 300 else 1)
+        xen.call(xen.slot("SetLazyMode"), eax=0)
+        assert xen.take() == []
+
     def test_invlpg_and_flush(self, xen: FakeXen) -> None:
         """InvalPage / FlushTLB: 3.0 INVLPG_LOCAL 7 / TLB_FLUSH_LOCAL 6; 2.0 extended commands."""
         xen.take()
