@@ -88,20 +88,11 @@
 #define BIND_VIRQ_port 8		/* {cmd, virq, port} */
 #endif
 #define NTRAMP 48
-/* R:250 the lazy MMU queue and the page-directory bitmap (lazy_state). */
-#define LAZY_MMU 1
-#define VMI_PAGE_PD 2
-#define QUEUE_MAX 32
-#define PD_FRAMES 16384			/* 64 MiB of guest frames */
 #if XEN_ABI >= 300
 #define MMU_ENTRY_SHIFT 4		/* mmu_update_t {u64 ptr, u64 val} */
 #else
 #define MMU_ENTRY_SHIFT 3		/* mmu_update_t {u32 ptr, u32 val} */
-#endif
-#define LZ_MMU 0
-#define LZ_COUNT 4
-#define LZ_QUEUE 16
-#define LZ_PDMAP (LZ_QUEUE + (QUEUE_MAX << MMU_ENTRY_SHIFT))			/* 2.0: vectors 0-47 get entry trampolines */
+#endif			/* 2.0: vectors 0-47 get entry trampolines */
 
 	VROM_HEADER
 	VROM_PARAMS shared_info_pa=0xDF000, timer_vector=0x20
@@ -248,11 +239,11 @@ vmi_init_impl:
 	SLOT VMI_CALL_Halt, VMI_RELOCATION_CALL_REL
 	jmp xen_halt
 	SLOT VMI_CALL_SetPxE, VMI_RELOCATION_CALL_REL
-	jmp xen_set_pxe
+	jmp lazy_set_pxe
 	SLOT VMI_CALL_AllocatePage, VMI_RELOCATION_CALL_REL	/* (pfn, flags) */
-	jmp xen_allocate_page
+	jmp lazy_allocate_page
 	SLOT VMI_CALL_ReleasePage, VMI_RELOCATION_CALL_REL	/* (pfn, flags) */
-	jmp xen_release_page
+	jmp lazy_release_page
 #ifdef XEN_AUTO_FLUSH
 	/* The hypothetical auto-flush release invalidates inside mmu_update
 	 * whatever a SetPxE unmapped: the kernel's InvalPage sites become nops. */
@@ -265,7 +256,7 @@ vmi_init_impl:
 	SLOT VMI_CALL_FlushTLB, VMI_RELOCATION_CALL_REL
 	jmp xen_flush_tlb
 	SLOT VMI_CALL_SetLazyMode, VMI_RELOCATION_CALL_REL	/* (mode) */
-	jmp xen_set_lazy_mode
+	jmp lazy_set_mode
 	SLOTS_END
 
 /* ---- the bodies --------------------------------------------------------- */
@@ -383,100 +374,9 @@ xen_flush_tlb:
 	movl $MMUEXT_TLB_FLUSH, %eax
 	jmp do_mmuext
 
-/* R:250 Lazy MMU mode (the batching M:210 asked for).  Inside a window
- * the kernel opens with SetLazyMode(MMU), a page-table entry joins a queue
- * instead of trapping; closing the window (or a full queue, or anything
- * that depends on the tables being current: a cr3 load, a TLB flush)
- * issues the queue as one mmu_update.  A page-directory entry goes down at
- * once, after the queue, because the kernel walks through a new directory
- * entry right away; the ROM knows the directories from AllocatePage and
- * ReleasePage, which Linux calls for every one (VMI_PAGE_PD). */
-xen_set_lazy_mode:
-	pushl %ebx
-	movl $lazy_state, %ebx; FIXUP
-	cmpl $LAZY_MMU, %eax
-	je 1f
-	pushl %eax
-	call flush_queue
-	popl %eax
-	movl $0, LZ_MMU(%ebx)
-	popl %ebx
-	ret
-1:	movl $1, LZ_MMU(%ebx)
-	popl %ebx
-	ret
-
-/* The directory bitmap: bit pfn set while frame pfn is a page directory. */
-xen_allocate_page:
-	testl $VMI_PAGE_PD, %edx
-	jz 1f
-	cmpl $PD_FRAMES, %eax
-	jae 1f
-	movl $lazy_state, %ecx; FIXUP
-	btsl %eax, LZ_PDMAP(%ecx)
-1:	ret
-
-xen_release_page:
-	testl $VMI_PAGE_PD, %edx
-	jz 1f
-	cmpl $PD_FRAMES, %eax
-	jae 1f
-	movl $lazy_state, %ecx; FIXUP
-	btrl %eax, LZ_PDMAP(%ecx)
-1:	ret
-
-/* Issue what is queued, if anything.  Keeps EAX and EDX (the caller's
- * arguments), EBX, ESI, EDI; clobbers ECX. */
-flush_pending:
-	pushl %ebx
-	movl $lazy_state, %ebx; FIXUP
-	cmpl $0, LZ_COUNT(%ebx)
-	je 1f
-	pushl %eax
-	pushl %edx
-	call flush_queue
-	popl %edx
-	popl %eax
-1:	popl %ebx
-	ret
-
-/* The queue as one mmu_update.  In: EBX = lazy_state.  Keeps EBX, ESI, EDI. */
-flush_queue:
-	movl LZ_COUNT(%ebx), %ecx
-	testl %ecx, %ecx
-	jz 1f
-	movl $0, LZ_COUNT(%ebx)
-	pushl %ebx
-	pushl %esi
-	leal LZ_QUEUE(%ebx), %ebx
-	xorl %edx, %edx
-#if XEN_ABI >= 300
-	movl $DOMID_SELF, %esi
-#endif
-	movl $__HYPERVISOR_mmu_update, %eax
-	TRAP_INSTR
-	popl %esi
-	popl %ebx
-1:	ret
-
-/* SetPxE(value, ptep): queued in a lazy MMU window unless it is a
- * directory's entry; else one normal update at the entry's physical
- * address, after whatever is queued. */
-xen_set_pxe:
-	subl lin_off, %edx; FIXUP
-	pushl %ebx
-	movl $lazy_state, %ebx; FIXUP
-	cmpl $0, LZ_MMU(%ebx)
-	je 2f
-	movl %edx, %ecx
-	shrl $12, %ecx
-	cmpl $PD_FRAMES, %ecx
-	jae 1f
-	btl %ecx, LZ_PDMAP(%ebx)
-	jc 2f
-1:	movl LZ_COUNT(%ebx), %ecx
-	shll $MMU_ENTRY_SHIFT, %ecx
-	leal LZ_QUEUE(%ebx, %ecx), %ecx
+/* R:250 batching (lazy.h): the queue's entries are mmu_update_t, handed
+ * to Xen as one mmu_update. */
+.macro STORE_ENTRY
 	movl %edx, (%ecx)
 #if XEN_ABI >= 300
 	movl $0, 4(%ecx)
@@ -485,19 +385,23 @@ xen_set_pxe:
 #else
 	movl %eax, 4(%ecx)
 #endif
-	incl LZ_COUNT(%ebx)
-	cmpl $QUEUE_MAX, LZ_COUNT(%ebx)
-	jb 3f
-	call flush_queue
-3:	popl %ebx
-	ret
-2:	pushl %eax
-	pushl %edx
-	call flush_queue
-	popl %edx
-	popl %eax
+.endm
+
+.macro ISSUE_QUEUE
+	pushl %ebx
+	pushl %esi
+	movl %edx, %ebx
+	xorl %edx, %edx
+#if XEN_ABI >= 300
+	movl $DOMID_SELF, %esi
+#endif
+	movl $__HYPERVISOR_mmu_update, %eax
+	TRAP_INSTR
+	popl %esi
 	popl %ebx
-	/* fall through: now */
+.endm
+
+#include "lazy.h"
 
 /* One normal update at physical EDX (value EAX). */
 set_pxe_now:
@@ -802,13 +706,7 @@ idt_vectors:	.long 0
 cr0_shadow:	.long 0x80010011	/* PG WP ET PE: what the kernel set */
 cr3_shadow:	.long 0
 saved_cr2:	.long 0
-	.balign 16
-lazy_state:			/* R:250: LZ_* offsets */
-	.long 0			/* LZ_MMU: in a lazy MMU window */
-	.long 0			/* LZ_COUNT: queued updates */
-	.skip 8
-	.skip QUEUE_MAX << MMU_ENTRY_SHIFT	/* LZ_QUEUE */
-	.skip PD_FRAMES / 8	/* LZ_PDMAP */
+	LAZY_STATE		/* R:250 */
 	.balign 8
 trap_table:	.skip 257 * 8
 	.balign 4096
