@@ -2,8 +2,9 @@
 
 A VMI kernel is a native kernel: it is entered exactly as on bare metal
 (:func:`pvops.backends.native.boot.native_boot`) and finds its hypervisor by
-probing the option-ROM window.  On bare metal and under a full-virtualizing
-hypervisor (hvm) the ROM to map is the native one; on Xen a VMI kernel needs
+probing the option-ROM window.  On bare metal the ROM to map is the native
+one, under the full-virtualizing hvm model its own (page tables through
+its backdoor); on Xen a VMI kernel needs
 more than a ROM (translated memory, a ring-1 entry, emulation until the ROM
 takes over), which the Xen models' VMI domain builder provides.
 """
@@ -15,7 +16,7 @@ from pvops.backends.vmi.rom import build_rom
 from pvops.boot import BootNotAvailableError, BootRequest
 
 OPTION_ROM_BASE = 0xC0000
-ROM_FOR = {"native": "native", "hvm": "native"}  # hypervisor -> the ROM it maps
+ROM_FOR = {"native": "native", "hvm": "hvm"}  # hypervisor -> the ROM it maps
 
 
 def vmi_boot(request: BootRequest) -> None:

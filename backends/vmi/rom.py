@@ -144,6 +144,8 @@ _SPECS: Mapping[str, _Spec] = MappingProxyType(
     {
         "native": _Spec("native.S", ()),
         "native-calls": _Spec("native.S", ("NATIVE_CALLS",)),
+        # What a hardware VMM ships (the hvm model): page tables through its backdoor.
+        "hvm": _Spec("native.S", ("HVM_BACKDOOR",)),
         "xen-2.0": _Spec("xen.S", ("XEN_ABI=200",)),
         "xen-3.0": _Spec("xen.S", ("XEN_ABI=300",)),
         # The ROM the hypothetical xen-3.0.1-secfix ships (arch.cr2 moved).

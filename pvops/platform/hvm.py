@@ -40,7 +40,7 @@ from pvops.ops.catalog import lookup
 from pvops.platform.bare import BareMetal, patch_sites
 from pvops.platform.model import MODELS, ModelStats, Session
 from pvops.registry import REGISTRY, get_op
-from pvops.types import VirtAddr
+from pvops.types import PhysAddr, VirtAddr
 
 SIGNATURE = b"pvopsHVMlab\0"  # 12 bytes, as cpuid returns them in ebx, ecx, edx
 HYPERVISOR_LEAF = 0x4000_0000
@@ -48,6 +48,12 @@ PTE_PRESENT = 0x001
 PDE_LARGE = 0x080
 PAGE_MASK = 0xFFFF_F000
 EXTERNAL_VECTORS = range(32, 48)
+# The backdoor its VMI ROM calls (backends/vmi/roms/native.S, R:300).
+BDOOR_PORT = 0x5658  # "VX"
+BDOOR_MAGIC = 0x564D5868  # "VMXh"
+BDOOR_CMD_PT_UPDATE = 0x50
+BDOOR_MAX = 32  # pairs per call: the ROM's queue
+BDOOR_RETIRE = 1  # ptr[1:0] of a pair that retires the page table at ptr
 RELEASE = -1  # a pv batch entry that retires a page table rather than writing one
 FLOOD_WRITES = 3  # KVM's threshold: writes to a shadowed page before it is taken for data
 MODRM_REGISTERS = ("eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi")
@@ -111,7 +117,7 @@ class Vmm:
     def install(self) -> None:
         """Program the exit controls."""
         m = self.machine
-        m.set_intercept("port_io", self._exit_as("io"))
+        m.set_intercept("port_io", self._port_io)
         m.set_intercept("invlpg", self._exit_as("invlpg"))
         m.set_intercept("hlt", self._exit_as("hlt"))
         m.set_intercept("msr", self._exit_as("msr"))
@@ -119,6 +125,41 @@ class Vmm:
         m.set_intercept("mov_cr", self._mov_cr)
         m.set_intercept("mov_cr3", self._mov_cr)
         m.set_exception_intercept(14, self._page_fault)
+        m.set_port_hook(BDOOR_PORT, self._backdoor, 4)
+
+    def _port_io(self, machine: Machine, eip: int, length: int, kind: str) -> bool:
+        """An I/O exit; the backdoor's (``in`` from DX = 0x5658, "VMXh") is a hypercall.
+
+        The VMM recognizes its backdoor before it emulates any device, so
+        that exit costs what a hypercall's does, not a device access.
+        """
+        del eip, length, kind
+        backdoor = machine.edx & 0xFFFF == BDOOR_PORT and machine.eax == BDOOR_MAGIC
+        self.exits["hypercall" if backdoor else "io"] += 1
+        return False  # the instruction then runs, reaching the port's device (or the backdoor)
+
+    def _backdoor(self, machine: Machine, port: int, size: int, value: int | None) -> int:
+        """The VMM's backdoor (VMware's ``in`` from 0x5658, "VMXh" in EAX): its ROM's MMU calls.
+
+        The access has already exited as port I/O; a command the VMM does
+        not know, or a wrong magic, reads as all ones, as an unclaimed port.
+        """
+        del port
+        if value is not None or size != 4 or machine.eax != BDOOR_MAGIC:
+            return 0xFFFFFFFF
+        if machine.ecx & 0xFFFF != BDOOR_CMD_PT_UPDATE or not 0 < machine.esi <= BDOOR_MAX:
+            return 0xFFFFFFFF
+        base, count = machine.ebx, machine.esi
+        if base + 8 * count > machine.memory_size:
+            return 0xFFFFFFFF
+        pairs = struct.unpack(f"<{2 * count}I", machine.read(PhysAddr(base), 8 * count))
+        for ptr, entry in zip(pairs[::2], pairs[1::2], strict=True):
+            if ptr & 3 == BDOOR_RETIRE:
+                self._release(ptr & PAGE_MASK)
+            elif ptr + 4 <= machine.memory_size and not ptr & 3:
+                machine.write(PhysAddr(ptr), entry.to_bytes(4, "little"))
+                self.mmu_entries += 1
+        return 0
 
     def _exit_as(self, reason: str) -> Callable[[Machine, int, int, str], bool]:
         def hook(machine: Machine, eip: int, length: int, kind: str) -> bool:
@@ -326,8 +367,9 @@ class Vmm:
 class HardwareAssisted(BareMetal):
     """The ``hvm`` hypervisor model: a VMM with VT-x exits and shadow paging.
 
-    It supplies the native VMI ROM, as a VMI-aware hypervisor would, and
-    offers late registration to pvops kernels.
+    It supplies its own VMI ROM (``hvm``: native instructions, page tables
+    through the VMM's backdoor, batched), as a VMI-aware hypervisor would,
+    and offers late registration to pvops kernels.
     """
 
     name = "hvm"
@@ -342,7 +384,7 @@ class HardwareAssisted(BareMetal):
         if option_rom is None:
             from pvops.backends.vmi.rom import build_rom  # noqa: PLC0415
 
-            option_rom = build_rom("native")
+            option_rom = build_rom("hvm")
         super().__init__(option_rom, boot_modules)
         self.late_registration = late_registration
 

@@ -108,27 +108,38 @@ lazy_set_pxe:
 	pushl %ebx
 	movl $lazy_state, %ebx; FIXUP
 	cmpl $0, LZ_MMU(%ebx)
-	je 2f
+	je lazy_now
 	movl %edx, %ecx
 	shrl $12, %ecx
 	cmpl $PD_FRAMES, %ecx
-	jae 1f
+	jae lazy_enqueue
 	btl %ecx, LZ_PDMAP(%ebx)
-	jc 2f
-1:	movl LZ_COUNT(%ebx), %ecx
+	jc lazy_now
+lazy_enqueue:			/* EBX = lazy_state, pushed; {EDX, EAX} joins the queue */
+	movl LZ_COUNT(%ebx), %ecx
 	shll $MMU_ENTRY_SHIFT, %ecx
 	leal LZ_QUEUE(%ebx, %ecx), %ecx
 	STORE_ENTRY
 	incl LZ_COUNT(%ebx)
 	cmpl $QUEUE_MAX, LZ_COUNT(%ebx)
-	jb 3f
+	jb 1f
 	call flush_queue
-3:	popl %ebx
+1:	popl %ebx
 	ret
-2:	pushl %eax
+lazy_now:			/* the queue, then {EDX, EAX} alone */
+	pushl %eax
 	pushl %edx
 	call flush_queue
 	popl %edx
 	popl %eax
 	popl %ebx
 	jmp set_pxe_now
+
+/* Any other entry the hypervisor takes in the same list ({EDX, EAX}, EDX
+ * already what the hypervisor wants): queued in a window, else at once. */
+lazy_queue_entry:
+	pushl %ebx
+	movl $lazy_state, %ebx; FIXUP
+	cmpl $0, LZ_MMU(%ebx)
+	jne lazy_enqueue
+	jmp lazy_now

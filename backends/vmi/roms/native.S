@@ -15,7 +15,15 @@
  *
  * Built with -DNATIVE_CALLS (ROM "native-calls") the same slots are
  * returned as CALL_REL (IRET: JUMP_REL): every site becomes a call into the
- * ROM, the cost Amsden describes, for the lab to measure. */
+ * ROM, the cost Amsden describes, for the lab to measure.
+ *
+ * R:300 Built with -DHVM_BACKDOOR (ROM "hvm") it is the ROM a hardware VMM
+ * (the hvm model) ships: native instructions everywhere the hardware traps
+ * them anyway, but page-table updates go to the VMM through its backdoor
+ * port, batched in lazy MMU windows (lazy.h), instead of exiting on every
+ * write to a shadowed table.  VMware's guests reached their VMM the same
+ * way: `in` from port 0x5658 with 0x564D5868 ("VMXh") in EAX, a command in
+ * ECX.  A cr3 load and the TLB flushes hand the queue over first. */
 #include "vrom.h"
 
 #ifdef NATIVE_CALLS
@@ -26,6 +34,15 @@
 #define JUMP VMI_RELOCATION_NONE
 #endif
 #define NOTHING VMI_RELOCATION_NOP
+#define CALL VMI_RELOCATION_CALL_REL
+
+#ifdef HVM_BACKDOOR
+#define BDOOR_MAGIC 0x564D5868		/* "VMXh" */
+#define BDOOR_PORT 0x5658		/* "VX" */
+#define BDOOR_CMD_PT_UPDATE 0x50	/* EBX: physical address of ESI {ptr, val} pairs */
+#define BDOOR_RETIRE 1			/* ptr[1:0] = 1: frame ptr stopped being a table */
+#define MMU_ENTRY_SHIFT 3		/* {u32 physical address, u32 value} */
+#endif
 
 	VROM_HEADER
 	VROM_PARAMS
@@ -48,7 +65,14 @@ vmi_init_impl:
 	movl $0, %eax
 	je 4f
 	decl %eax		/* mapped somewhere else since: refuse */
-4:	ret
+	ret
+4:
+#ifdef HVM_BACKDOOR
+	movl %ecx, %edx		/* where the kernel maps us, minus where we are */
+	subl PARAM_ROM_PA(%ecx), %edx
+	movl %edx, lin_off(%ecx)
+#endif
+	ret
 
 	SLOT VMI_CALL_CPUID, INLINE
 	cpuid			/* EAX, ECX in; EAX, EBX, ECX, EDX out */
@@ -82,9 +106,16 @@ vmi_init_impl:
 	SLOT VMI_CALL_SetCR2, INLINE
 	movl %eax, %cr2
 	ret
+#ifndef HVM_BACKDOOR
 	SLOT VMI_CALL_SetCR3, INLINE
 	movl %eax, %cr3
 	ret
+#else
+	SLOT VMI_CALL_SetCR3, CALL	/* the new tables as the kernel wrote them */
+	call flush_pending
+	movl %eax, %cr3
+	ret
+#endif
 	SLOT VMI_CALL_SetCR4, INLINE
 	movl %eax, %cr4
 	ret
@@ -128,6 +159,7 @@ vmi_init_impl:
 	SLOT VMI_CALL_Halt, INLINE
 	hlt
 	ret
+#ifndef HVM_BACKDOOR
 	SLOT VMI_CALL_SetPxE, INLINE	/* (value, ptep) */
 	movl %eax, (%edx)
 	ret
@@ -142,14 +174,90 @@ vmi_init_impl:
 	movl %cr3, %ecx
 	movl %ecx, %cr3
 	ret
+#else
+	SLOT VMI_CALL_SetPxE, CALL	/* (value, ptep) */
+	jmp lazy_set_pxe
+	SLOT VMI_CALL_AllocatePage, CALL	/* (pfn, flags) */
+	jmp lazy_allocate_page
+	SLOT VMI_CALL_ReleasePage, CALL	/* (pfn, flags) */
+	jmp hvm_release_page
+	SLOT VMI_CALL_InvalPage, CALL
+	call flush_pending
+	invlpg (%eax)
+	ret
+	SLOT VMI_CALL_FlushTLB, CALL	/* (flags): VMI_FLUSH_TLB, no global pages here */
+	call flush_pending
+	movl %cr3, %ecx
+	movl %ecx, %cr3
+	ret
+#endif
 	SLOT VMI_CALL_IODelay, INLINE
 	outb %al, $0x80
 	ret
+#ifndef HVM_BACKDOOR
 	SLOT VMI_CALL_SetLazyMode, NOTHING	/* (mode): no batching on hardware */
 	ret
+#else
+	SLOT VMI_CALL_SetLazyMode, CALL	/* (mode) */
+	jmp lazy_set_mode
+#endif
 	SLOTS_END
+
+#ifdef HVM_BACKDOOR
+/* R:300 The backdoor: hand ECX {ptr, val} pairs at physical EDX to the VMM. */
+.macro BACKDOOR_PT_UPDATE
+	pushl %ebx
+	pushl %esi
+	movl %edx, %ebx
+	movl %ecx, %esi
+	movl $BDOOR_CMD_PT_UPDATE, %ecx
+	movl $BDOOR_MAGIC, %eax
+	movl $BDOOR_PORT, %edx
+	inl %dx, %eax
+	popl %esi
+	popl %ebx
+.endm
+
+.macro STORE_ENTRY
+	movl %edx, (%ecx)
+	movl %eax, 4(%ecx)
+.endm
+
+.macro ISSUE_QUEUE
+	subl lin_off, %edx; FIXUP
+	BACKDOOR_PT_UPDATE
+.endm
+
+#include "lazy.h"
+
+/* ReleasePage(pfn, flags): the VMM stops shadowing the frame (as KVM's
+ * RELEASE_PT), in the same list as the updates. */
+hvm_release_page:
+	call lazy_release_page
+	shll $12, %eax
+	orl $BDOOR_RETIRE, %eax
+	movl %eax, %edx
+	xorl %eax, %eax
+	jmp lazy_queue_entry
+
+/* One update at once: value EAX at physical EDX, from a pair on the stack. */
+set_pxe_now:
+	pushl %eax
+	pushl %edx
+	movl %esp, %edx
+	subl lin_off, %edx; FIXUP
+	movl $1, %ecx
+	BACKDOOR_PT_UPDATE
+	addl $8, %esp
+	ret
+#endif
 
 	RELOC_TABLE
 	.balign 4
 rom_base:
 	.long 0
+#ifdef HVM_BACKDOOR
+lin_off:
+	.long 0			/* kernel virtual - physical, in its linear map */
+	LAZY_STATE		/* R:250 */
+#endif
