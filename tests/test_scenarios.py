@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +144,13 @@ def test_faster_operation_reaches_vmi_by_rom_and_the_others_by_rebuild() -> None
     assert "Benefit with the same binary: vmi, pvops-vmi; need a rebuild: pvops, xenolinux-3.0" in (
         result.outcome
     )
+
+
+def test_the_scenarios_page_quotes_todays_figures() -> None:
+    """Every figure docs/scenarios.md quotes (1,234 or 1.23x) is in a fresh run's outcomes."""
+    page = (Path(__file__).parent.parent / "docs" / "scenarios.md").read_text()
+    outcomes = " ".join(r.outcome for r in run_scenarios())
+    quoted = set(re.findall(r"\d{1,3}(?:,\d{3})+|\d+\.\d+x", page))
+    stale = sorted(figure for figure in quoted if figure not in outcomes)
+    assert quoted
+    assert not stale, f"docs/scenarios.md quotes figures no scenario gives now: {stale}"
