@@ -36,7 +36,7 @@ from typing import Any
 import attrs
 
 from pvops.backends.vmi.rom import RelocKind, RomError, parse_rom
-from pvops.hw import Cpu
+from pvops.hw import VECTOR_GP, Cpu, GuestFault
 from pvops.ops import paravirt_nop
 from pvops.ops.catalog import catalog, lookup
 from pvops.patching import (
@@ -92,9 +92,11 @@ class ActiveRom:
     def continue_pair(self, cpu: Cpu) -> None:
         """The continuation gate: pop (call, EAX) and jump into that call's slot."""
         number, eax = struct.unpack("<II", cpu.read_virt(VirtAddr(cpu.esp), 8))
+        names = [n for n, k in self.call_numbers.items() if k == number and n in self.entries]
+        if not names:  # the kernel wrote over the frame the first call kept for us
+            raise GuestFault(VECTOR_GP, 0)
         cpu.esp = (cpu.esp + 8) & 0xFFFFFFFF
-        name = next(n for n, k in self.call_numbers.items() if k == number)
-        self.enter(cpu, name, eax)
+        self.enter(cpu, names[0], eax)
 
 
 @attrs.define(eq=False)

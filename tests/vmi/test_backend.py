@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import pytest
 
+from pvops.backends.vmi.activate import ActiveRom
 from pvops.backends.vmi.calls import DIRECT_CALLS, OP_CALLS
 from pvops.backends.vmi.rom import build_rom
 from pvops.backends.xen.platform import XenPlatform
+from pvops.cpu import Machine
 from pvops.guest.build import build
 from pvops.guest.checksums import expected_checksum, parse_result
+from pvops.hw import GuestFault
 from pvops.image import GuestImage, load_image
 from pvops.lab.run import DEFAULT_MEMORY, RunResult, cmdline, finish
 from pvops.ops.catalog import lookup
 from pvops.platform.bare import BareMetal
 from pvops.platform.model import HypervisorModel
 from pvops.registry import REGISTRY, OpStatus, describe
+from pvops.types import VirtAddr
 
 ITERATIONS = 5
 
@@ -104,3 +108,19 @@ def test_xen_keeps_the_kernels_native_code_for_what_the_rom_leaves_native() -> N
     assert "cpu.cpuid" not in result.dispatches
     assert result.patch_sites["unchanged"] > 0
     assert lookup("init.arch_setup").name in result.dispatches  # activation came through a gate
+
+
+def test_a_clobbered_continuation_frame_is_the_guests_fault() -> None:
+    """The continuation gate finds no call where its frame was: #GP in the guest, no host error."""
+    rom = ActiveRom(
+        entries={"Halt": VirtAddr(0x1000)}, relocations={}, continuation=VirtAddr(0x2000),
+        call_numbers={"Halt": 35},
+    )  # fmt: skip
+    m = Machine(memory_size=1 << 20)
+    m.esp = 0x8000
+    m.write(0x8000, (999).to_bytes(4, "little") + bytes(4))
+    with pytest.raises(GuestFault):
+        rom.continue_pair(m)
+    m.write(0x8000, (35).to_bytes(4, "little") + bytes(4))
+    rom.continue_pair(m)
+    assert (m.eip, m.esp) == (0x1000, 0x8008)
