@@ -90,6 +90,11 @@ DEFAULT_COSTS: dict[str, Cost] = {
     "exit.ptwrite": Cost(12732.0, f"{ASPLOS06}: ptemod, 12733 under VT-x - 1 native"),
     "exit.cr": Cost(4340.0, f"{ASPLOS06_T1}: VM entry 2409 + exit 1931"),
     "exit.other": Cost(4340.0, f"{ASPLOS06_T1}: VM entry 2409 + exit 1931"),
+    # A backdoor `in` (the hvm ROM's calls to its VMM) is a plain exit and
+    # entry; the `in` retired is already charged insn.port_io's native cost.
+    "exit.backdoor": Cost(
+        1132.0, f"{ASPLOS06_T1}: VM entry 2409 + exit 1931, less insn.port_io's 3208"
+    ),
     # The MMU.
     "tlb.miss": Cost(25.0, "assumption: a two-level walk hitting the cache"),
     "tlb.flush": Cost(0.0, "assumption: the refill is charged through tlb.miss"),
