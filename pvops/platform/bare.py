@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pvops.boot import BootNotAvailableError, BootRequest
 from pvops.bootmod import BootModule
 from pvops.cpu import Machine
 from pvops.image import GuestImage
@@ -66,7 +67,13 @@ class BareMetal:
             raise LoadRefused(NO_HEADER)
         machine = Machine(memory_size=memory)
         pc = PcPlatform(bus=machine, clock=lambda: machine.instructions).attach()
-        multiboot_enter(machine, image, cmdline)
+        if force:
+            multiboot_enter(machine, image, cmdline)  # no header to go by: the ELF entry
+        else:
+            try:  # the native backend's own entrypoint (pvops.boot): a Multiboot hand-off
+                REGISTRY.get("native").boot(BootRequest(machine, image, cmdline, self.name))
+            except BootNotAvailableError as e:
+                raise LoadError(str(e)) from None
         if self.option_rom is not None:
             if OPTION_ROM_BASE + len(self.option_rom) > GATE_BASE:
                 msg = f"option ROM of {len(self.option_rom)} bytes overflows 0xC0000-0xE0000"
