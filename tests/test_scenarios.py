@@ -81,11 +81,12 @@ def test_unknown_scenario_is_one_line(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_side_by_side_three_flavours_share_one_xen() -> None:
-    """vmi, pvops and xenolinux-3.0 run at once, verified, on disjoint frames."""
+    """vmi, pvops, xenolinux-3.0 and pvops-vmi run at once, verified, on disjoint frames."""
     (result,) = run_scenarios(["side-by-side"])
     by = {e.label: e for e in result.evidence}
     assert "disjoint machine frames" in result.outcome
-    for guest in ("vmi", "pvops", "xenolinux-3.0"):
+    guests = ("vmi", "pvops", "xenolinux-3.0", "pvops-vmi")
+    for guest in guests:
         together, alone = by[f"{guest}, sharing the machine"], by[f"{guest}, alone"]
         assert together.ok, together.reason
         assert alone.ok, alone.reason
@@ -95,7 +96,7 @@ def test_side_by_side_three_flavours_share_one_xen() -> None:
         assert set(together.counts) <= {"hypercall", "hypercall.mmu_entry", "upcall"}
     machine = by["the shared machine"]
     assert machine.ok
-    solo = sum(by[f"{g}, alone"].counts["instruction"] for g in ("vmi", "pvops", "xenolinux-3.0"))
+    solo = sum(by[f"{g}, alone"].counts["instruction"] for g in guests)
     assert machine.counts["instruction"] == pytest.approx(solo, rel=0.01)
 
 
