@@ -287,6 +287,8 @@ class Vmm:
         session = self.session
         if self.registered or session is None or session.table is None or not self.configured:
             return
+        if session.backend == "vmi":
+            return  # the kernel took this VMM's ROM at boot: its MMU path is already there
         session.table.rebind(REGISTRY.get("hvm"))
         session.backend = "hvm"
         self.registered = True

@@ -22,6 +22,7 @@ from pvops.image import GuestImage, load_image
 from pvops.lab.run import DEFAULT_MEMORY, RunResult, cmdline, finish
 from pvops.ops.catalog import lookup
 from pvops.platform.bare import BareMetal
+from pvops.platform.hvm import HardwareAssisted
 from pvops.platform.model import HypervisorModel
 from pvops.registry import REGISTRY, OpStatus, describe
 from pvops.types import VirtAddr
@@ -124,3 +125,15 @@ def test_a_clobbered_continuation_frame_is_the_guests_fault() -> None:
     m.write(0x8000, (35).to_bytes(4, "little") + bytes(4))
     rom.continue_pair(m)
     assert (m.eip, m.esp) == (0x1000, 0x8008)
+
+
+def test_a_kernel_on_the_rom_keeps_it_under_late_registration() -> None:
+    """Built with both the vmi and the hvm backend, the kernel keeps the ROM it took at boot."""
+    both = load_image(build("pvops", options={"vmi": "y", "hvm": "y", "xen": "none"}))
+    session = HardwareAssisted().boot(
+        both, cmdline=cmdline("mmap", ITERATIONS), memory=DEFAULT_MEMORY, patch=True, force=False
+    )
+    result = finish(session, RunResult("pvops", "hvm", "mmap", ITERATIONS))
+    assert result.ok, result.reason
+    assert result.backend == "vmi"
+    assert "paravirt: running on hypervisor" in result.console  # it did ask
