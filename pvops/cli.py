@@ -263,6 +263,37 @@ def _show_run(result: Any) -> None:
         out.print(result.last_state, markup=False, highlight=False)
 
 
+def _cost_model(path: Path | None, sets: tuple[str, ...]) -> Any:
+    """The default cost table, then a TOML file's figures, then ``--set EVENT=CYCLES``."""
+    from pvops.lab.cost import Cost, CostError, CostModel, load_cost_model  # noqa: PLC0415
+
+    try:
+        model = load_cost_model(path) if path else CostModel()
+        overrides: dict[str, float | Cost] = {}
+        for item in sets:
+            event, sep, value = item.partition("=")
+            try:
+                cycles = float(value)
+            except ValueError:
+                cycles = -1.0
+            if not sep or cycles < 0:
+                msg = f"--set {item!r}: expected EVENT=CYCLES, a non-negative number"
+                raise CostError(msg)
+            overrides[event.strip()] = Cost(cycles, "override from --set")
+        return model.with_overrides(overrides) if overrides else model
+    except CostError as exc:
+        raise CliError(str(exc)) from None
+
+
+COST_SET = click.option(
+    "--set",
+    "cost_sets",
+    multiple=True,
+    metavar="EVENT=CYCLES",
+    help="Override one figure of the cost model (after --cost).",
+)
+
+
 def _split(values: tuple[str, ...]) -> list[str]:
     return [item for value in values for item in value.split(",") if item]
 
@@ -275,6 +306,7 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--cost", "cost_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@COST_SET
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(1))
 def compare_command(
     workloads: tuple[str, ...],
@@ -284,6 +316,7 @@ def compare_command(
     json_path: Path | None,
     plot_path: Path | None,
     cost_path: Path | None,
+    cost_sets: tuple[str, ...],
     jobs: int,
 ) -> None:
     """Every design head to head: modeled cycles per iteration and overhead vs native."""
@@ -291,7 +324,6 @@ def compare_command(
 
     from pvops.guest.build import FLAVOURS  # noqa: PLC0415
     from pvops.lab import compare as lab  # noqa: PLC0415
-    from pvops.lab.cost import CostError, CostModel, load_cost_model  # noqa: PLC0415
     from pvops.platform.model import model_names  # noqa: PLC0415
 
     chosen_workloads = _split(workloads) or list(lab.WORKLOADS)
@@ -304,10 +336,7 @@ def compare_command(
     pairs = lab.pairs_for(_split(guests), _split(hvs), FLAVOURS, model_names())
     if not pairs:
         raise CliError("no (guest, hypervisor) cell matches those filters")
-    try:
-        model = load_cost_model(cost_path) if cost_path else CostModel()
-    except CostError as exc:
-        raise CliError(str(exc)) from None
+    model = _cost_model(cost_path, cost_sets)
     cells = lab.with_baseline(lab.cells_for(pairs, chosen_workloads, iterations))
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("running cells", total=len(cells))
@@ -371,17 +400,16 @@ def matrix_command(*, as_json: bool, force_load: bool, jobs: int) -> None:
 @click.argument("names", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of scenarios.")
 @click.option("--cost", "cost_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-def scenarios_command(names: tuple[str, ...], *, as_json: bool, cost_path: Path | None) -> None:
+@COST_SET
+def scenarios_command(
+    names: tuple[str, ...], *, as_json: bool, cost_path: Path | None, cost_sets: tuple[str, ...]
+) -> None:
     """The 2006 debate's arguments, each run and reported with its evidence."""
-    from pvops.lab.cost import CostError, CostModel, load_cost_model  # noqa: PLC0415
     from pvops.lab.scenarios import SCENARIOS, run_scenarios  # noqa: PLC0415
 
     for name in names:
         _choose("scenario", name, SCENARIOS)
-    try:
-        model = load_cost_model(cost_path) if cost_path else CostModel()
-    except CostError as exc:
-        raise CliError(str(exc)) from None
+    model = _cost_model(cost_path, cost_sets)
     results = run_scenarios(list(names) or None, model)
     if as_json:
         _emit_json([r.to_json() for r in results])
@@ -438,6 +466,30 @@ def _show_compare(results: Sequence[Any]) -> None:
             f"{counts.get('instruction', 0):,.0f}" if r.ok else "-",
             "[green]ok[/]" if r.ok else f"[red]{r.outcome}[/] {r.reason}",
         )
+    console().print(table)
+
+
+@cli.command("cost")
+@click.option("--cost", "cost_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@COST_SET
+@click.option("--toml", "as_toml", is_flag=True, help="Print the table as a TOML file for --cost.")
+@click.option("--json", "as_json", is_flag=True, help="Print {event: {cycles, source}}.")
+def cost_command(
+    cost_path: Path | None, cost_sets: tuple[str, ...], *, as_toml: bool, as_json: bool
+) -> None:
+    """The cost model: cycles per event and where each figure comes from."""
+    model = _cost_model(cost_path, cost_sets)
+    if as_toml:
+        click.echo(model.to_toml(), nl=False)
+        return
+    if as_json:
+        _emit_json({e: {"cycles": c.cycles, "source": c.source} for e, c in model.costs.items()})
+        return
+    table = Table(title="pvops cost model: extra cycles per event")
+    for column in ("event", "cycles", "source"):
+        table.add_column(column, justify="right" if column == "cycles" else "left")
+    for event, cost in model.costs.items():
+        table.add_row(event, f"{cost.cycles:,g}", cost.source)
     console().print(table)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from pvops.cli import main
 from pvops.lab.cost import DEFAULT_COSTS, Cost, CostError, CostModel, load_cost_model
 
 
@@ -71,3 +73,44 @@ class TestOverrides:
         path.write_text("costs = [")
         with pytest.raises(CostError, match="cannot read"):
             load_cost_model(path)
+
+
+class TestCostCommand:
+    """``pvops cost``: the table, as TOML a --cost file can start from, with --set overrides."""
+
+    def test_toml_round_trips_through_load_cost_model(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """What --toml prints, read back, is the same table."""
+        assert main(["cost", "--toml"]) == 0
+        path = tmp_path / "costs.toml"
+        path.write_text(capsys.readouterr().out)
+        model = load_cost_model(path)
+        assert {e: c.cycles for e, c in model.costs.items()} == {
+            e: c.cycles for e, c in DEFAULT_COSTS.items()
+        }
+
+    def test_set_overrides_after_the_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--cost first, then each --set; the JSON names the source of each figure."""
+        path = tmp_path / "c.toml"
+        path.write_text('[costs]\n"exit.ptwrite" = 5000\n"hypercall" = 900\n')
+        assert main(["cost", "--cost", str(path), "--set", "hypercall=1000", "--json"]) == 0
+        table = json.loads(capsys.readouterr().out)
+        assert table["exit.ptwrite"] == {"cycles": 5000.0, "source": "override from c.toml"}
+        assert table["hypercall"] == {"cycles": 1000.0, "source": "override from --set"}
+
+    @pytest.mark.parametrize(
+        ("item", "message"),
+        [("nope=1", "no event 'nope'"), ("hypercall=x", "expected EVENT=CYCLES"),
+         ("hypercall", "expected EVENT=CYCLES"), ("hypercall=-3", "non-negative")],
+    )  # fmt: skip
+    def test_bad_set_is_one_line(
+        self, item: str, message: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A wrong --set is refused with the reason, before anything runs."""
+        assert main(["cost", "--set", item]) == 1
+        err = capsys.readouterr().err
+        assert message in err
+        assert "Traceback" not in err
