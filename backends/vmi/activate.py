@@ -194,7 +194,8 @@ def active_backend(rom: ActiveRom) -> Backend:
 
     For each op, the relocation of its VMI call decides: a call or jump
     into the ROM takes the op (all of the op's calls must have code); a
-    NOP relocation makes it ``paravirt_nop``; NONE leaves it native.
+    NOP relocation makes it ``paravirt_nop`` (an op with a result has
+    nothing to stand for it and stays native); NONE leaves it native.
     """
     from pvops.backends.vmi.calls import OP_CALLS  # noqa: PLC0415 - calls imports this module
 
@@ -202,7 +203,7 @@ def active_backend(rom: ActiveRom) -> Backend:
     for name, calls in OP_CALLS.items():
         spec = lookup(name)
         kind = rom.relocations.get(calls[-1], RelocKind.NONE)
-        if kind is RelocKind.NOP:
+        if kind is RelocKind.NOP and not spec.returns_value:
             backend = replace_op(backend, spec, paravirt_nop)
         elif kind is RelocKind.NONE or not all(rom.implements(c) for c in calls):
             backend = replace_op(backend, spec, spec.default)

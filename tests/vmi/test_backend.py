@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from pvops.backends.vmi.activate import ActiveRom
+from pvops.backends.vmi.activate import ActiveRom, active_backend
 from pvops.backends.vmi.calls import DIRECT_CALLS, OP_CALLS
-from pvops.backends.vmi.rom import build_rom
+from pvops.backends.vmi.rom import RelocKind, build_rom
 from pvops.backends.xen.platform import XenPlatform
 from pvops.cpu import Machine
 from pvops.guest.build import build
@@ -20,11 +20,12 @@ from pvops.guest.checksums import expected_checksum, parse_result
 from pvops.hw import GuestFault
 from pvops.image import GuestImage, load_image
 from pvops.lab.run import DEFAULT_MEMORY, RunResult, cmdline, finish
+from pvops.ops import paravirt_nop
 from pvops.ops.catalog import lookup
 from pvops.platform.bare import BareMetal
 from pvops.platform.hvm import HardwareAssisted
 from pvops.platform.model import HypervisorModel
-from pvops.registry import REGISTRY, OpStatus, describe
+from pvops.registry import REGISTRY, OpStatus, describe, get_op
 from pvops.types import VirtAddr
 
 ITERATIONS = 5
@@ -137,3 +138,17 @@ def test_a_kernel_on_the_rom_keeps_it_under_late_registration() -> None:
     assert result.ok, result.reason
     assert result.backend == "vmi"
     assert "paravirt: running on hypervisor" in result.console  # it did ask
+
+
+def test_nop_relocations_only_replace_ops_without_a_result() -> None:
+    """A ROM that answers NOP for GetCR0 leaves read_cr0 native; for SetCR0 it nops write_cr0."""
+    rom = ActiveRom(
+        entries={"GetCR0": VirtAddr(0x1000), "SetCR0": VirtAddr(0x1020)},
+        relocations={"GetCR0": RelocKind.NOP, "SetCR0": RelocKind.NOP},
+        continuation=VirtAddr(0x2000),
+        call_numbers={"GetCR0": 19, "SetCR0": 14},
+    )
+    backend = active_backend(rom)
+    read, write = lookup("cpu.read_cr0"), lookup("cpu.write_cr0")
+    assert get_op(backend, read) is read.default
+    assert get_op(backend, write) is paravirt_nop
