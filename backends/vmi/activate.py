@@ -205,7 +205,7 @@ def active_backend(rom: ActiveRom) -> Backend:
         kind = rom.relocations.get(calls[-1], RelocKind.NONE)
         if kind is RelocKind.NOP and not spec.returns_value:
             backend = replace_op(backend, spec, paravirt_nop)
-        elif kind is RelocKind.NONE or not all(rom.implements(c) for c in calls):
+        elif kind in (RelocKind.NONE, RelocKind.NOP) or not all(map(rom.implements, calls)):
             backend = replace_op(backend, spec, spec.default)
     return replace_op(backend, lookup("init.patch"), lambda site: vmi_patch(rom, site))
 
