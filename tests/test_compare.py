@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from pvops.cli import main
 from pvops.lab.compare import DEFAULT_CELLS, Cell, cells_for, compare, pairs_for, with_baseline
 from pvops.lab.cost import CostModel
-from pvops.lab.plot import draw_compare
+from pvops.lab.plot import bar_colors, draw_compare
 from pvops.ops import lookup
 from pvops.registry import REGISTRY
 from pvops.types import Pte, VirtAddr
@@ -141,3 +142,16 @@ def test_plot_marks_a_failed_cell_inside_the_axes() -> None:
     x, y = ax.transAxes.inverted().transform(centre)
     assert 0 <= x <= 1
     assert 0 <= y <= 1
+
+
+def test_plot_colours_a_design_by_hue_and_its_platforms_by_shade() -> None:
+    """Every cell of one guest shares a hue; each further hypervisor is a lighter shade."""
+    cells = [
+        SimpleNamespace(guest=g, hv=h, label=f"{g}@{h}")
+        for g, h in (("pvops", "native"), ("pvops", "hvm"), ("vmi", "native"), ("pvops", "xen"))
+    ]
+    colors = bar_colors(cells)  # type: ignore[arg-type]
+    first, second, third = (colors[f"pvops@{h}"] for h in ("native", "hvm", "xen"))
+    assert all(a <= b <= c for a, b, c in zip(first, second, third, strict=True))
+    assert first != third
+    assert colors["vmi@native"] not in (first, second, third)

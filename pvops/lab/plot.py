@@ -25,6 +25,31 @@ def plot_compare(results: Sequence[CellResult], path: Path) -> Path:
     return path
 
 
+def bar_colors(results: Sequence[CellResult]) -> dict[str, tuple[float, float, float]]:
+    """One hue per guest flavour, lighter for each further hypervisor it runs on.
+
+    A reader finds a design by its colour and the platforms by its shades.
+    """
+    guests = list(dict.fromkeys(r.guest for r in results))
+    hue = plt.get_cmap("tab10")
+    shades: dict[str, list[str]] = {}
+    for r in results:
+        shades.setdefault(r.guest, [])
+        if r.label not in shades[r.guest]:
+            shades[r.guest].append(r.label)
+    colors = {}
+    for g, guest in enumerate(guests):
+        red, green, blue, _ = hue(g % 10)
+        for k, label in enumerate(shades[guest]):
+            mix = 0.55 * k / max(1, len(shades[guest]) - 1) if len(shades[guest]) > 1 else 0.0
+            colors[label] = (
+                red + (1 - red) * mix,
+                green + (1 - green) * mix,
+                blue + (1 - blue) * mix,
+            )
+    return colors
+
+
 def draw_compare(results: Sequence[CellResult]) -> Figure:
     """Grouped bars of modeled cycles per iteration (log scale), failed cells marked."""
     workloads = list(dict.fromkeys(r.workload for r in results))
@@ -32,7 +57,7 @@ def draw_compare(results: Sequence[CellResult]) -> Figure:
     by_key = {(r.workload, r.label): r for r in results}
     fig, ax = plt.subplots(figsize=(max(8.0, 1.3 * len(workloads) * max(1, len(labels)) / 3), 5))
     width = 0.8 / max(1, len(labels))
-    colors = plt.get_cmap("tab20")
+    colors = bar_colors(results)
     for j, label in enumerate(labels):
         xs, heights = [], []
         for i, workload in enumerate(workloads):
@@ -52,7 +77,7 @@ def draw_compare(results: Sequence[CellResult]) -> Figure:
                     color="red",
                     fontsize=8,
                 )
-        ax.bar(xs, heights, width, label=label, color=colors(j % 20))
+        ax.bar(xs, heights, width, label=label, color=colors[label], edgecolor="white", lw=0.3)
     ax.set_yscale("log")
     ax.set_xticks(range(len(workloads)), workloads)
     ax.set_xlim(-0.5, len(workloads) - 0.5)  # every group's slots, with bars or not
