@@ -433,39 +433,16 @@ def scenarios_command(
 
 
 def _show_compare(results: Sequence[Any]) -> None:
+    from pvops.lab.compare import TABLE_COLUMNS, table_row  # noqa: PLC0415
+
     table = Table(title="pvops compare: modeled cycles per iteration (overhead vs native@native)")
-    for column in (
-        "workload",
-        "guest@hv",
-        "backend",
-        "cycles/iter",
-        "overhead",
-        "op calls/iter",
-        "hypercalls/iter",
-        "traps+exits/iter",
-        "instr/iter",
-        "result",
-    ):
+    for column in TABLE_COLUMNS:
         table.add_column(
             column, justify="right" if "/" in column or column == "overhead" else "left"
         )
     for r in results:
-        counts = r.counts_per_iteration
-        calls = counts.get("call.direct", 0) + counts.get("call.indirect", 0)
-        hypercalls = counts.get("hypercall", 0)
-        traps = sum(v for k, v in counts.items() if k.startswith(("trap.", "exit.")))
-        table.add_row(
-            r.workload,
-            r.label,
-            r.backend or "-",
-            f"{r.modeled_cycles_per_iteration:,.0f}" if r.ok else "-",
-            f"{r.overhead_vs_native:.2f}x" if r.overhead_vs_native else "-",
-            f"{calls:,.1f}" if r.ok else "-",
-            f"{hypercalls:,.1f}" if r.ok else "-",
-            f"{traps:,.1f}" if r.ok else "-",
-            f"{counts.get('instruction', 0):,.0f}" if r.ok else "-",
-            "[green]ok[/]" if r.ok else f"[red]{r.outcome}[/] {r.reason}",
-        )
+        styled = "[green]ok[/]" if r.ok else f"[red]{r.outcome}[/] {r.reason}"
+        table.add_row(*table_row(r)[:-1], styled)
     console().print(table)
 
 

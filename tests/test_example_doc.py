@@ -23,7 +23,15 @@ from pathlib import Path
 import pytest
 
 from pvops.guest.build import FLAVOURS
-from pvops.lab.compare import CellResult, cells_for, compare, pairs_for, with_baseline
+from pvops.lab.compare import (
+    TABLE_COLUMNS,
+    CellResult,
+    cells_for,
+    compare,
+    pairs_for,
+    table_row,
+    with_baseline,
+)
 from pvops.lab.cost import CostModel
 from pvops.platform.model import model_names
 
@@ -33,10 +41,7 @@ REGENERATE = (
     "it prints over the page's, and check the walk-through's figures against them"
 )
 
-MAIN_HEADER = (
-    "| workload | guest@hv | backend | cycles/iter | overhead | op calls/iter "
-    "| hypercalls/iter | traps+exits/iter | instr/iter | result |"
-)
+MAIN_HEADER = "| " + " | ".join(TABLE_COLUMNS) + " |"
 COUNTS_WORKLOAD = "mmap"
 COUNTS_CELLS = (
     "native@native",
@@ -72,21 +77,7 @@ def run_example(workloads: Sequence[str], iterations: int) -> list[CellResult]:
 
 def main_row(r: CellResult) -> list[str]:
     """A row as ``pvops compare`` prints it (its columns, its number formats)."""
-    counts = r.counts_per_iteration
-    calls = counts.get("call.direct", 0) + counts.get("call.indirect", 0)
-    traps = sum(v for k, v in counts.items() if k.startswith(("trap.", "exit.")))
-    return [
-        r.workload,
-        r.label,
-        r.backend or "-",
-        f"{r.modeled_cycles_per_iteration:,.0f}" if r.ok else "-",
-        f"{r.overhead_vs_native:.2f}x" if r.overhead_vs_native else "-",
-        f"{calls:,.1f}" if r.ok else "-",
-        f"{counts.get('hypercall', 0):,.1f}" if r.ok else "-",
-        f"{traps:,.1f}" if r.ok else "-",
-        f"{counts.get('instruction', 0):,.0f}" if r.ok else "-",
-        "ok" if r.ok else f"{r.outcome} {r.reason}",
-    ]
+    return table_row(r)
 
 
 def counts_rows(results: Sequence[CellResult]) -> list[list[str]]:

@@ -109,7 +109,7 @@ class VmiBoot:
     page_offset: int
     continuation_pa: PhysAddr
     read_phys: Callable[[int, int], bytes]
-    repatch: Callable[[int], None]  # patch every site again, but the one returning to the address
+    repatch: Callable[[frozenset[int]], None]  # patch every site again but these (addresses)
     add_gates: Callable[[int, Sequence[Callable[[Any], None]]], int]  # (base, slots) -> table
     write_kernel: Callable[[int, bytes], None]  # write at a kernel virtual address
     # Where the host's native ops are the machine's (bare metal, hvm): the ops
@@ -185,8 +185,12 @@ def activate_vmi(cpu: Cpu) -> None:
         kernel_rpl = cpu.cpl
         info_bytes = struct.pack("<II", kernel_rpl, 1) + b"vmi".ljust(24, b"\0")
         boot.write_kernel(boot.image.symbol(PV_INFO_SYMBOL), info_bytes)
+    # The site this call came from stays as it is: its return address must
+    # remain an instruction boundary.
     caller = int.from_bytes(cpu.read_virt(VirtAddr(cpu.esp), 4), "little")
-    boot.repatch(caller)
+    boot.repatch(
+        frozenset(r.address for r in boot.image.sites if r.address < caller <= r.address + r.length)
+    )
 
 
 def active_backend(rom: ActiveRom) -> Backend:

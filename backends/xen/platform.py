@@ -267,20 +267,15 @@ def prepare_vmi_backend(
         for n in numbers:
             live.write_virt(VirtAddr(ops + 4 * n), gates[n].to_bytes(4, "little"))
 
-    def repatch(caller: int) -> None:
+    def repatch(keep: frozenset[int]) -> None:
         if not patch:
             return
-        sites = [r for r in image.sites if not r.address < caller <= r.address + r.length]
+        sites = [r for r in image.sites if r.address not in keep]
         report = apply_paravirt(live, sites, table.backend, gates)
         table.note_patched_calls(
             site.record.address + 5 for site in report.sites if site.result.kind is PatchKind.CALL
         )
         session.patch = report
-
-    def read_phys(pa: int, n: int) -> bytes:
-        return b"".join(
-            xen.mem.read((dom.p2m[(pa + k) >> 12] << 12) + ((pa + k) & 0xFFF), 1) for k in range(n)
-        )
 
     activate.prepare(
         machine,
@@ -290,7 +285,7 @@ def prepare_vmi_backend(
             rom_pa=PhysAddr(vmi_builder.ROM_PA),
             page_offset=page_offset,
             continuation_pa=PhysAddr((GATE_PFN + 1) << 12),
-            read_phys=read_phys,
+            read_phys=functools.partial(xen.read_pseudo, dom),
             repatch=repatch,
             add_gates=lambda pa, slots: machine.add_gate_table(dom.p2m[pa >> 12] << 12, slots),
             write_kernel=lambda va, data: live.write_virt(VirtAddr(va), data),

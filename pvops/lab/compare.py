@@ -147,6 +147,40 @@ def price(measurement: Measurement, model: CostModel) -> CellResult:
     )
 
 
+TABLE_COLUMNS = (
+    "workload",
+    "guest@hv",
+    "backend",
+    "cycles/iter",
+    "overhead",
+    "op calls/iter",
+    "hypercalls/iter",
+    "traps+exits/iter",
+    "instr/iter",
+    "result",
+)
+"""The columns ``pvops compare`` prints, one :func:`table_row` per cell."""
+
+
+def table_row(r: CellResult) -> list[str]:
+    """A cell as ``pvops compare`` prints it: its figures, formatted; the result last."""
+    counts = r.counts_per_iteration
+    calls = counts.get("call.direct", 0) + counts.get("call.indirect", 0)
+    traps = sum(v for k, v in counts.items() if k.startswith(("trap.", "exit.")))
+    return [
+        r.workload,
+        r.label,
+        r.backend or "-",
+        f"{r.modeled_cycles_per_iteration:,.0f}" if r.ok else "-",
+        f"{r.overhead_vs_native:.2f}x" if r.overhead_vs_native else "-",
+        f"{calls:,.1f}" if r.ok else "-",
+        f"{counts.get('hypercall', 0):,.1f}" if r.ok else "-",
+        f"{traps:,.1f}" if r.ok else "-",
+        f"{counts.get('instruction', 0):,.0f}" if r.ok else "-",
+        "ok" if r.ok else f"{r.outcome} {r.reason}",
+    ]
+
+
 def pairs_for(
     guests: Sequence[str], hvs: Sequence[str], flavours: Sequence[str], models: Sequence[str]
 ) -> list[tuple[str, str]]:

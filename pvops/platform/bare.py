@@ -115,10 +115,7 @@ def prepare_vmi(
 
     machine = session.machine
 
-    def repatch(caller: int) -> None:
-        keep = frozenset(
-            r.address for r in image.sites if r.address < caller <= r.address + r.length
-        )
+    def repatch(keep: frozenset[int]) -> None:
         patch_sites(session, image, modules, keep=keep)
 
     def write_kernel(va: int, data: bytes) -> None:
@@ -133,7 +130,7 @@ def prepare_vmi(
             page_offset=PAGE_OFFSET,
             continuation_pa=CONTINUATION_BASE,
             read_phys=lambda pa, n: machine.read(PhysAddr(pa), n),
-            repatch=repatch if patch else lambda caller: None,
+            repatch=repatch if patch else lambda keep: None,
             add_gates=machine.add_gate_table,
             write_kernel=write_kernel,
         ),

@@ -57,24 +57,22 @@ lazy_set_mode:
 	popl %ebx
 	ret
 
-/* AllocatePage / ReleasePage(pfn, flags): the directory bitmap. */
-lazy_allocate_page:
+/* AllocatePage / ReleasePage(pfn, flags): set (bts) or clear (btr) the
+ * frame's bit in the directory bitmap when flags say VMI_PAGE_PD. */
+.macro PD_BITMAP op
 	testl $VMI_PAGE_PD, %edx
 	jz 1f
 	cmpl $PD_FRAMES, %eax
 	jae 1f
 	movl $lazy_state, %ecx; FIXUP
-	btsl %eax, LZ_PDMAP(%ecx)
+	\op %eax, LZ_PDMAP(%ecx)
 1:	ret
+.endm
 
+lazy_allocate_page:
+	PD_BITMAP btsl
 lazy_release_page:
-	testl $VMI_PAGE_PD, %edx
-	jz 1f
-	cmpl $PD_FRAMES, %eax
-	jae 1f
-	movl $lazy_state, %ecx; FIXUP
-	btrl %eax, LZ_PDMAP(%ecx)
-1:	ret
+	PD_BITMAP btrl
 
 /* Issue what is queued, if anything.  Keeps EAX and EDX (the caller's
  * arguments), EBX, ESI, EDI; clobbers ECX. */

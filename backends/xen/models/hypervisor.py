@@ -536,6 +536,23 @@ class Xen:
             self.mem.write((dom.p2m[pfn] << 12) + (offset & 0xFFF), data[:chunk])
             data, offset = data[chunk:], offset + chunk
 
+    def read_pseudo(self, dom: Domain, offset: int, n: int) -> bytes:
+        """Read at a pseudo-physical byte offset of a domain.
+
+        Raises:
+            ValueError: the range leaves the domain's memory.
+        """
+        out = b""
+        while n > 0:
+            mfn = dom.mfn(Pfn(offset >> 12))
+            if mfn is None:
+                msg = f"pseudo-physical {offset:#x} is outside the domain"
+                raise ValueError(msg)
+            take = min(n, PAGE_SIZE - (offset & 0xFFF))
+            out += self.mem.read((mfn << 12) + (offset & 0xFFF), take)
+            offset, n = offset + take, n - take
+        return out
+
     def _write_start_info(self, dom: Domain, layout: Any, cmdline: str) -> None:
         si = self.abi.start_info
         buf = bytearray(si.size)

@@ -76,16 +76,7 @@ class _PseudoPhysical:
         self.xen.write_pseudo(self.dom, addr, data)
 
     def read(self, addr: int, n: int) -> bytes:
-        out = b""
-        while n > 0:
-            mfn = self.dom.mfn(addr >> 12)  # type: ignore[arg-type]
-            if mfn is None:
-                msg = f"pseudo-physical {addr:#x} is outside the domain"
-                raise ValueError(msg)
-            take = min(n, PAGE_SIZE - (addr & 0xFFF))
-            out += self.xen.mem.read((mfn << 12) + (addr & 0xFFF), take)
-            addr, n = addr + take, n - take
-        return out
+        return self.xen.read_pseudo(self.dom, addr, n)
 
 
 def build(xen: Xen, image: GuestImage, *, memory: int, cmdline: str, name: str) -> Domain:

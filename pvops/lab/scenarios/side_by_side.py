@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import attrs
+
 from pvops.guest.build import build
 from pvops.image import load_image
 from pvops.lab.cost import CostModel
@@ -49,10 +51,15 @@ def side_by_side(model: CostModel) -> ScenarioResult:
     evidence = []
     verdicts = []
     for (guest, _), together, solo in zip(SIDE_BY_SIDE, shared, alone, strict=True):
-        mine = Evidence.of(f"{guest}, sharing the machine", together, model)
-        mine.counts = {k: v for k, v in mine.counts.items() if k in PER_DOMAIN_EVENTS}
-        mine.modeled_cycles = model.cycles(mine.counts) if together.ok else 0.0
-        mine.basis = "whole run, this domain's own events"
+        own: dict[str, float] = {
+            k: v for k, v in events(together).items() if k in PER_DOMAIN_EVENTS
+        }
+        mine = attrs.evolve(
+            Evidence.of(f"{guest}, sharing the machine", together, model),
+            counts=own,
+            modeled_cycles=model.cycles(own) if together.ok else 0.0,
+            basis="whole run, this domain's own events",
+        )
         evidence += [mine, Evidence.of(f"{guest}, alone", solo, model)]
         if not together.ok:
             verdicts.append(f"{guest} failed when sharing ({together.reason})")
@@ -61,19 +68,22 @@ def side_by_side(model: CostModel) -> ScenarioResult:
         verdicts.append(
             f"{guest} ({together.workload}) passed, {calls[0]:,} hypercalls ({calls[1]:,} alone)"
         )
-    machine = Evidence.of("the shared machine", shared[0], model)
-    machine.label, machine.guest, machine.workload = (
-        "the shared machine",
-        "+".join(g for g, _ in SIDE_BY_SIDE),
-        "+".join(w for _, w in SIDE_BY_SIDE),
-    )
-    machine.ok = all(r.ok for r in shared)
-    machine.counts = {k: v for k, v in machine.counts.items() if k not in PER_DOMAIN_EVENTS}
+    cpu: dict[str, float] = {
+        k: v for k, v in events(shared[0]).items() if k not in PER_DOMAIN_EVENTS
+    }
     for e in evidence[::2]:
         for k, v in e.counts.items():
-            machine.counts[k] = machine.counts.get(k, 0) + v
-    machine.modeled_cycles = model.cycles(machine.counts) if machine.ok else 0.0
-    machine.basis = "whole run, the CPU's events (every domain)"
+            cpu[k] = cpu.get(k, 0) + v
+    everyone_ok = all(r.ok for r in shared)
+    machine = attrs.evolve(
+        Evidence.of("the shared machine", shared[0], model),
+        guest="+".join(g for g, _ in SIDE_BY_SIDE),
+        workload="+".join(w for _, w in SIDE_BY_SIDE),
+        ok=everyone_ok,
+        counts=cpu,
+        modeled_cycles=model.cycles(cpu) if everyone_ok else 0.0,
+        basis="whole run, the CPU's events (every domain)",
+    )
     evidence.append(machine)
     solo_instructions = sum(events(r).get("instruction", 0) for r in alone)
     isolated = "disjoint" if disjoint else "OVERLAPPING"
